@@ -1,0 +1,469 @@
+"""Reverse-mode automatic differentiation: the graph node, the backward walk, grad modes.
+
+A :class:`Function` is one node of the computational graph. Its ``forward`` works on raw
+arrays; its ``backward`` is written with operators and the functions of ``steepest.ops``,
+which work on raw arrays *and* on Tensors. The backward walk feeds it raw arrays in the
+common case (lean: no wrapper objects) and Tensors under ``create_graph=True`` (the
+backward pass is then itself recorded, which gives second derivatives). One source of
+truth per derivative, two speeds.
+
+Graph bookkeeping follows DeZero with its weak points fixed: a node keeps strong
+references to its inputs and weak references to its outputs (no reference cycles, so a
+graph is freed by refcounting as soon as its last output dies); the walk orders nodes by
+generation with a heap (no re-sorting); it is iterative (no recursion limit); grad mode
+and anomaly mode live in ``contextvars`` (no global mutable config).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import heapq
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+_GRAD_ENABLED = contextvars.ContextVar("steepest_grad_enabled", default=True)
+_ANOMALY = contextvars.ContextVar("steepest_detect_anomaly", default=False)
+
+_make = Tensor._make
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode (base of no_grad/enable_grad)."""
+
+    _mode = True
+
+    def __enter__(self) -> None:
+        self._tokens = getattr(self, "_tokens", [])
+        self._tokens.append(_GRAD_ENABLED.set(self._mode))
+
+    def __exit__(self, *exc: Any) -> None:
+        _GRAD_ENABLED.reset(self._tokens.pop())
+
+    def __call__(self, fn: Callable) -> Callable:
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = _GRAD_ENABLED.set(mode)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _GRAD_ENABLED.reset(token)
+
+        return wrapper
+
+
+class no_grad(_GradMode):  # noqa: N801 - named like torch.no_grad
+    """Record no graph inside this block (evaluation, parameter updates). Also a decorator."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Record the graph again inside a ``no_grad`` block. Also a decorator."""
+
+    _mode = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on tensors that require grad are being recorded."""
+    return _GRAD_ENABLED.get()
+
+
+class detect_anomaly:  # noqa: N801
+    """Raise at the first non-finite value produced by a forward or backward computation.
+
+    The error names the operation and the shapes of its inputs, so a NaN is traced to the
+    op that made it instead of surfacing as a NaN loss many steps later. It checks every
+    output, so it is slow: use it for debugging.
+    """
+
+    def __enter__(self) -> detect_anomaly:
+        self._token = _ANOMALY.set(True)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _ANOMALY.reset(self._token)
+
+
+class AnomalyError(RuntimeError):
+    """A non-finite value was produced while ``detect_anomaly`` was active."""
+
+
+def _check_finite(fn: Function, arrays: Sequence[Any], inputs: Sequence[Any], phase: str) -> None:
+    for a in arrays:
+        a = a.data if isinstance(a, Tensor) else a
+        if isinstance(a, np.ndarray) and a.dtype.kind in "fc" and not np.isfinite(a).all():
+            bad = "nan" if np.isnan(a).any() else "inf"
+            shapes = [tuple(np.shape(getattr(x, "data", x))) for x in inputs]
+            raise AnomalyError(
+                f"{fn.name} {phase} produced {bad} (output shape {a.shape}; input shapes "
+                f"{shapes}); detected by steepest.detect_anomaly()"
+            )
+
+
+class Function:
+    """One differentiable operation: ``forward`` on arrays, ``backward`` on grads.
+
+    Subclasses implement ``forward(*arrays)`` returning an array (or a tuple of arrays for
+    several outputs) and ``backward(gy, y, *xs)`` returning one gradient per input (a
+    single value for one input; ``None`` where an input gets no gradient). ``gy`` and ``y``
+    are the output gradient and the output (lists for several outputs), ``xs`` the inputs:
+    raw arrays in a plain backward, Tensors under ``create_graph=True``. Broadcasting is
+    undone by the walk (gradients are summed back to each input's shape).
+
+    Calling a Function on raw arrays only (no Tensor among the inputs) just runs
+    ``forward``; this is how backward code reuses ops on arrays.
+    """
+
+    __slots__ = ("inputs", "outputs", "generation", "__weakref__")
+    n_outputs = 1
+    #: cast non-float array inputs (ints, bools) to the float dtype of the Tensor inputs
+    cast_inputs = True
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__.lower()
+
+    def forward(self, *xs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, gy: Any, y: Any, *xs: Any) -> Any:
+        raise NotImplementedError(f"{self.name}: backward is not implemented")
+
+    def needs_grad(self, i: int) -> bool:
+        """Whether input ``i`` needs a gradient (lets backward skip unneeded work)."""
+        return self.inputs[i].requires_grad
+
+    def __call__(self, *inputs: Any) -> Any:
+        req = False
+        any_tensor = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                any_tensor = True
+                if x.requires_grad:
+                    req = True
+        if not any_tensor:
+            return self.forward(*inputs)
+        xs = _prepare(self, inputs)
+        try:
+            ys = self.forward(*[x.data for x in xs])
+        except ValueError as exc:
+            shapes = ", ".join(str(x.data.shape) for x in xs)
+            raise ValueError(f"{self.name}: invalid input shapes {shapes}: {exc}") from None
+        anomaly = _ANOMALY.get()
+        if req and _GRAD_ENABLED.get():
+            self.inputs = xs
+            gen = 0
+            for x in xs:
+                if x.generation > gen:
+                    gen = x.generation
+            self.generation = gen
+            if self.n_outputs == 1:
+                out = _make(ys, True, self, gen + 1)
+                self.outputs = (weakref.ref(out),)
+                if anomaly:
+                    _check_finite(self, (ys,), xs, "forward")
+                return out
+            outs = tuple(_make(y, True, self, gen + 1) for y in ys)
+            self.outputs = tuple(weakref.ref(o) for o in outs)
+        else:
+            if self.n_outputs == 1:
+                if anomaly:
+                    _check_finite(self, (ys,), xs, "forward")
+                return _make(ys, False, None, 0)
+            outs = tuple(_make(y, False, None, 0) for y in ys)
+        if anomaly:
+            _check_finite(self, ys, xs, "forward")
+        return outs
+
+
+def _prepare(fn: Function, inputs: Sequence[Any]) -> list[Tensor]:
+    """Turn inputs into Tensors of one float dtype; refuse silent float32/float64 mixing."""
+    ref = None
+    for x in inputs:
+        if isinstance(x, Tensor) and x.data.dtype.kind == "f":
+            if ref is None:
+                ref = x.data.dtype
+            elif x.data.dtype != ref:
+                dts = ", ".join(str(getattr(t, "dtype", type(t).__name__)) for t in inputs)
+                raise TypeError(
+                    f"{fn.name}: inputs mix dtypes ({dts}); convert explicitly, e.g. "
+                    f"x.astype('float32'), instead of relying on silent promotion"
+                )
+    out = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if ref is not None and fn.cast_inputs and x.data.dtype.kind in "biu":
+                x = _make(x.data.astype(ref), False, None, 0)
+            out.append(x)
+            continue
+        arr = np.asarray(x)
+        kind = arr.dtype.kind
+        if ref is not None:
+            if kind == "f" and arr.dtype != ref:
+                if arr.ndim == 0 or not isinstance(x, np.ndarray):
+                    arr = arr.astype(ref)  # Python/NumPy scalars and lists adopt the dtype
+                else:
+                    raise TypeError(
+                        f"{fn.name}: a {arr.dtype} array {arr.shape} mixed with {ref} tensors; "
+                        f"convert it explicitly with .astype({str(ref)!r})"
+                    )
+            elif kind in "biu" and fn.cast_inputs:
+                arr = arr.astype(ref)
+        elif kind in "fc" and not isinstance(x, np.ndarray) and arr.dtype == np.float64:
+            arr = arr.astype(np.float32)  # Python floats default to float32, like Tensor()
+        if kind == "O":
+            raise TypeError(f"{fn.name}: unsupported input of type {type(x).__name__}")
+        out.append(_make(arr, False, None, 0))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# The backward walk
+# ---------------------------------------------------------------------------------------
+
+
+def _sum_to(g: Any, shape: tuple[int, ...]) -> Any:
+    from .ops.shape import sum_to
+
+    return sum_to(g, shape)
+
+
+def _accumulate(t: Tensor, g: Any, create: bool) -> None:
+    """Add ``g`` into ``t._g``: adopt the first array, add later ones (in place when ours)."""
+    cur = t._g
+    if cur is None:
+        t._g = g
+        t._gown = False
+    elif create:
+        t._g = cur + g
+    elif t._gown:
+        np.add(cur, g, out=cur)
+    else:
+        t._g = cur + g
+        t._gown = True
+
+
+def _root_grad(t: Tensor, g: Any, create: bool, where: str) -> Any:
+    if g is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{where}: grad can be implicitly created only for a scalar output, but the "
+                f"output has shape {t.data.shape}; pass grad=... of that shape (e.g. ones)"
+            )
+        g = np.ones_like(t.data)
+    else:
+        g = g.data if isinstance(g, Tensor) and not create else g
+        garr = g.data if isinstance(g, Tensor) else np.asarray(g)
+        if garr.shape != t.data.shape:
+            raise ValueError(
+                f"{where}: grad has shape {garr.shape} but the output has shape {t.data.shape}"
+            )
+        if garr.dtype != t.data.dtype:
+            raise TypeError(
+                f"{where}: grad has dtype {garr.dtype} but the output has dtype {t.data.dtype}"
+            )
+        if not isinstance(g, Tensor):
+            g = np.array(garr, copy=True)
+    if create and not isinstance(g, Tensor):
+        g = _make(g, False, None, 0)
+    return g
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Tensor] | None = None,
+    where: str = "backward",
+) -> list[Any] | None:
+    """Propagate gradients from ``roots`` through the graph.
+
+    With ``capture=None`` gradients of leaves are accumulated into their ``.grad``; else the
+    gradients of the ``capture`` tensors are returned and no ``.grad`` is touched.
+    Each node runs once, after all gradients of its outputs have arrived: nodes are popped
+    from a max-heap on generation (a node's generation exceeds those of all its producers).
+    """
+    create = create_graph
+    heap: list[tuple[int, int, Function]] = []
+    queued: set[int] = set()
+    leaves: list[Tensor] = []
+    leaf_ids: set[int] = set()
+    captured: dict[int, Any] = {}
+    cap_ids = {id(t) for t in capture} if capture is not None else None
+    counter = 0
+    done: list[Function] = []
+
+    for t, g in zip(roots, root_grads):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{where}: the output (shape {t.data.shape}) does not require grad and has no "
+                f"graph; was it computed under no_grad() or from tensors without "
+                f"requires_grad=True?"
+            )
+        _accumulate(t, _root_grad(t, g, create, where), create)
+        f = t.creator
+        if f is None:
+            if id(t) not in leaf_ids:
+                leaf_ids.add(id(t))
+                leaves.append(t)
+        elif id(f) not in queued:
+            queued.add(id(f))
+            heapq.heappush(heap, (-f.generation, counter, f))
+            counter += 1
+
+    anomaly = _ANOMALY.get()
+    token = _GRAD_ENABLED.set(create)
+    try:
+        while heap:
+            f = heapq.heappop(heap)[2]
+            inputs = f.inputs
+            if inputs is None:
+                raise RuntimeError(
+                    f"{where}: trying to backward through the graph a second time (node "
+                    f"{f.name}), but its buffers were freed by the first backward; pass "
+                    f"retain_graph=True to the first call if you need to backward twice"
+                )
+            if f.n_outputs == 1:
+                o = f.outputs[0]()
+                gy = o._g
+                o._g = None
+                if cap_ids is not None and id(o) in cap_ids:
+                    captured[id(o)] = gy
+                if o._retain:
+                    o.grad = gy if create else _make(np.array(gy, copy=True), False, None, 0)
+                y = o if create else o.data
+            else:
+                gy, y = [], []
+                for ref in f.outputs:
+                    o = ref()
+                    g = None if o is None else o._g
+                    if o is not None:
+                        o._g = None
+                        if cap_ids is not None and id(o) in cap_ids:
+                            captured[id(o)] = g
+                    gy.append(g)
+                    y.append(None if o is None else (o if create else o.data))
+            xs = inputs if create else [x.data for x in inputs]
+            gxs = f.backward(gy, y, *xs)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            if anomaly:
+                _check_finite(f, [g for g in gxs if g is not None], inputs, "backward")
+            for x, gx in zip(inputs, gxs):
+                if gx is None or not x.requires_grad:
+                    continue
+                if gx.shape != x.data.shape:
+                    gx = _sum_to(gx, x.data.shape)
+                _accumulate(x, gx, create)
+                xf = x.creator
+                if xf is None:
+                    if id(x) not in leaf_ids:
+                        leaf_ids.add(id(x))
+                        leaves.append(x)
+                elif id(xf) not in queued:
+                    queued.add(id(xf))
+                    heapq.heappush(heap, (-xf.generation, counter, xf))
+                    counter += 1
+            done.append(f)
+    finally:
+        _GRAD_ENABLED.reset(token)
+        if not retain_graph:
+            # Freed only now: a node's inputs keep tensors with pending gradients alive.
+            for f in done:
+                f.inputs = None
+                release = getattr(f, "release", None)
+                if release is not None:
+                    release()
+
+    if cap_ids is not None:
+        for t in leaves:
+            if id(t) in cap_ids:
+                captured[id(t)] = t._g
+            t._g = None
+        return [captured.get(id(t)) for t in capture]
+
+    adopted: set[int] = set()
+    for t in leaves:
+        g = t._g
+        own = t._gown
+        t._g = None
+        if create:
+            t.grad = g if t.grad is None else t.grad + g
+            continue
+        if t.grad is None:
+            if not own and (g.base is not None or id(g) in adopted or not g.flags.writeable):
+                g = g.copy()
+            adopted.add(id(g))
+            t.grad = _make(g, False, None, 0)
+        else:
+            t.grad = _make(t.grad.data + g, False, None, 0)
+    return None
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    Like ``torch.autograd.grad``. With ``create_graph=True`` the returned gradients carry a
+    graph, so they can be differentiated again (Hessian-vector products, gradient penalties).
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        gos: list[Any] = [None] * len(outs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)):
+        gos = [grad_outputs]
+    else:
+        gos = list(grad_outputs)
+    if len(gos) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise ValueError(f"grad: input {i} is not a Tensor that requires grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    gs = run_backward(outs, gos, retain, create_graph, capture=ins, where="grad")
+    result = []
+    for i, g in enumerate(gs):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {ins[i].data.shape}) was not used to compute the "
+                    f"outputs; pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(_make(np.array(g, copy=True) if g.base is not None else g,
+                                False, None, 0))
+    return tuple(result)
+
+
+def iter_graph(t: Tensor) -> Iterable[Function]:
+    """Every node that contributed to ``t``, each once (iterative, for inspection tools)."""
+    seen: set[int] = set()
+    stack = [t.creator] if t.creator is not None else []
+    while stack:
+        f = stack.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        yield f
+        for x in f.inputs or ():
+            if x.creator is not None and id(x.creator) not in seen:
+                stack.append(x.creator)

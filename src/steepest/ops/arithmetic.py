@@ -1,0 +1,352 @@
+"""Elementwise arithmetic and math: add, sub, mul, div, neg, pow, exp, log, sqrt, abs,
+maximum, minimum, clip, where, astype, and the (non-differentiable) comparisons.
+
+Each op's forward and backward sit side by side. Backward code uses only operators and
+functions of ``steepest.ops``, so it runs on raw arrays (plain backward) and on Tensors
+(``create_graph=True``). Broadcasting is undone by the backward walk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+class Add(Function):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy, y, a, b):
+        return gy, gy
+
+
+class Sub(Function):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy, y, a, b):
+        return gy, -gy
+
+
+class Mul(Function):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy, y, a, b):
+        return (gy * b if self.needs_grad(0) else None,
+                gy * a if self.needs_grad(1) else None)
+
+
+class Div(Function):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy, y, a, b):
+        ga = gy / b
+        gb = -ga * a / b if self.needs_grad(1) else None
+        return ga, gb
+
+
+class Neg(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy, y, x):
+        return -gy
+
+
+class PowScalar(Function):
+    """x ** c for a constant exponent c."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def forward(self, x):
+        return x ** self.c
+
+    def backward(self, gy, y, x):
+        c = self.c
+        if c == 2:
+            return gy * (x * 2.0)
+        return gy * (pow(x, c - 1) * c)
+
+
+class Pow(Function):
+    """a ** b with a tensor exponent."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy, y, a, b):
+        ga = gy * b * pow(a, b - 1.0) if self.needs_grad(0) else None
+        gb = None
+        if self.needs_grad(1):
+            # d(a^b)/db = a^b log a; PyTorch takes it as 0 where a == 0 (and b >= 0)
+            safe = where(a == 0, 1.0, a)
+            gb = gy * y * log(safe)
+        return ga, gb
+
+
+class Exp(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy, y, x):
+        return gy * y
+
+
+class Log(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, gy, y, x):
+        return gy / x
+
+
+class Sqrt(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def backward(self, gy, y, x):
+        return gy / (y * 2.0)
+
+
+class Abs(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, gy, y, x):
+        return gy * sign(x)
+
+
+class Maximum(Function):
+    """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def backward(self, gy, y, a, b):
+        wa = _tie_weights(a, b)
+        return gy * wa, gy * (1.0 - wa)
+
+
+class Minimum(Function):
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def backward(self, gy, y, a, b):
+        wa = _tie_weights(b, a)
+        return gy * wa, gy * (1.0 - wa)
+
+
+def _tie_weights(a: Any, b: Any) -> np.ndarray:
+    """1 where a > b, 0.5 where a == b, 0 elsewhere (a constant: no grad flows through it)."""
+    a = a.data if isinstance(a, Tensor) else a
+    b = b.data if isinstance(b, Tensor) else b
+    w = (a > b).astype(np.result_type(a, b))
+    w += (a == b) * w.dtype.type(0.5)
+    return w
+
+
+class Clip(Function):
+    """Clamp into [lo, hi]; gradient passes where lo <= x <= hi (inclusive, as PyTorch)."""
+
+    __slots__ = ("lo", "hi", "mask")
+
+    def __init__(self, lo: Any, hi: Any) -> None:
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        mask = None
+        if self.lo is not None:
+            mask = x >= self.lo
+        if self.hi is not None:
+            m = x <= self.hi
+            mask = m if mask is None else mask & m
+        self.mask = mask
+        return np.clip(x, self.lo, self.hi).astype(x.dtype, copy=False)
+
+    def backward(self, gy, y, x):
+        return gy if self.mask is None else gy * self.mask
+
+    def release(self):
+        self.mask = None
+
+
+class Where(Function):
+    """Pick from a where ``cond`` holds, else from b. ``cond`` is a constant."""
+
+    __slots__ = ("cond",)
+
+    def __init__(self, cond: Any) -> None:
+        c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+        self.cond = c.astype(bool, copy=False)
+
+    def forward(self, a, b):
+        return np.where(self.cond, a, b)
+
+    def backward(self, gy, y, a, b):
+        ga = where(self.cond, gy, 0.0) if self.needs_grad(0) else None
+        gb = where(self.cond, 0.0, gy) if self.needs_grad(1) else None
+        return ga, gb
+
+
+class AsType(Function):
+    __slots__ = ("dtype", "src")
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.src = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy, y, x):
+        return gy.astype(self.src)
+
+    @property
+    def name(self) -> str:
+        return "astype"
+
+
+# -- public functions (work on Tensors and on raw arrays) ---------------------------------
+
+
+def add(a: Any, b: Any) -> Any:
+    return Add()(a, b)
+
+
+def sub(a: Any, b: Any) -> Any:
+    return Sub()(a, b)
+
+
+def mul(a: Any, b: Any) -> Any:
+    return Mul()(a, b)
+
+
+def div(a: Any, b: Any) -> Any:
+    return Div()(a, b)
+
+
+def neg(x: Any) -> Any:
+    return Neg()(x)
+
+
+def pow(a: Any, b: Any) -> Any:  # noqa: A001 - mirrors numpy/torch naming
+    """a ** b; a Python-number exponent uses the cheaper constant-exponent op."""
+    if isinstance(b, (int, float)) and not isinstance(b, bool):
+        return PowScalar(b)(a)
+    return Pow()(a, b)
+
+
+def exp(x: Any) -> Any:
+    return Exp()(x)
+
+
+def log(x: Any) -> Any:
+    return Log()(x)
+
+
+def sqrt(x: Any) -> Any:
+    return Sqrt()(x)
+
+
+def abs(x: Any) -> Any:  # noqa: A001
+    return Abs()(x)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    return Maximum()(a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    return Minimum()(a, b)
+
+
+def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    if min is not None and max is not None and np.any(np.asarray(min) > np.asarray(max)):
+        raise ValueError(f"clip: min ({min}) is greater than max ({max})")
+    return Clip(min, max)(x)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """Elementwise ``a if cond else b``; differentiable in a and b."""
+    return Where(cond)(a, b)
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    if isinstance(x, Tensor) and x.data.dtype == np.dtype(dtype):
+        return x
+    return AsType(dtype)(x)
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _compare(ufunc: np.ufunc, a: Any, b: Any) -> Any:
+    out = ufunc(_raw(a), _raw(b))
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return Tensor._make(np.asarray(out), False, None, 0)
+    return out
+
+
+def sign(x: Any) -> Any:
+    """Sign of x, a constant (its gradient is zero almost everywhere)."""
+    return _compare(lambda a, _: np.sign(a), x, None)
+
+
+def lt(a: Any, b: Any) -> Any:
+    return _compare(np.less, a, b)
+
+
+def le(a: Any, b: Any) -> Any:
+    return _compare(np.less_equal, a, b)
+
+
+def gt(a: Any, b: Any) -> Any:
+    return _compare(np.greater, a, b)
+
+
+def ge(a: Any, b: Any) -> Any:
+    return _compare(np.greater_equal, a, b)
+
+
+def eq(a: Any, b: Any) -> Any:
+    return _compare(np.equal, a, b)
+
+
+def ne(a: Any, b: Any) -> Any:
+    return _compare(np.not_equal, a, b)
