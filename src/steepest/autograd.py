@@ -124,6 +124,8 @@ class Function:
 
     __slots__ = ("inputs", "outputs", "generation", "__weakref__")
     n_outputs = 1
+    #: subclasses that keep arrays besides their inputs set this and implement ``release``
+    has_buffers = False
     #: cast non-float array inputs (ints, bools) to the float dtype of the Tensor inputs
     cast_inputs = True
 
@@ -137,23 +139,46 @@ class Function:
     def backward(self, gy: Any, y: Any, *xs: Any) -> Any:
         raise NotImplementedError(f"{self.name}: backward is not implemented")
 
+    def release(self) -> None:
+        """Drop saved buffers once backward has used them (see ``has_buffers``)."""
+
     def needs_grad(self, i: int) -> bool:
         """Whether input ``i`` needs a gradient (lets backward skip unneeded work)."""
-        return self.inputs[i].requires_grad
+        return self.inputs[i]._requires_grad
 
     def __call__(self, *inputs: Any) -> Any:
-        req = False
-        any_tensor = False
-        for x in inputs:
-            if isinstance(x, Tensor):
-                any_tensor = True
-                if x.requires_grad:
+        n = len(inputs)
+        # Fast paths: one Tensor, or two Tensors of the same dtype (the common cases).
+        if n == 1 and isinstance(inputs[0], Tensor):
+            xs = inputs
+            req = inputs[0]._requires_grad
+        elif (n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
+              and inputs[0].data.dtype is inputs[1].data.dtype):
+            xs = inputs
+            req = inputs[0]._requires_grad or inputs[1]._requires_grad
+        else:
+            any_tensor = False
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    any_tensor = True
+                    break
+            if not any_tensor:
+                return self.forward(*inputs)
+            xs = _prepare(self, inputs)
+            req = False
+            for x in xs:
+                if x._requires_grad:
                     req = True
-        if not any_tensor:
-            return self.forward(*inputs)
-        xs = _prepare(self, inputs)
+                    break
         try:
-            ys = self.forward(*[x.data for x in xs])
+            if n == 1:
+                ys = self.forward(xs[0].data)
+            elif n == 2:
+                ys = self.forward(xs[0].data, xs[1].data)
+            else:
+                ys = self.forward(*[x.data for x in xs])
+            if self.n_outputs == 1 and type(ys) is not np.ndarray:
+                ys = np.asarray(ys)  # 0-d results come back as NumPy scalars
         except ValueError as exc:
             shapes = ", ".join(str(x.data.shape) for x in xs)
             raise ValueError(f"{self.name}: invalid input shapes {shapes}: {exc}") from None
@@ -184,7 +209,7 @@ class Function:
         return outs
 
 
-def _prepare(fn: Function, inputs: Sequence[Any]) -> list[Tensor]:
+def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     """Turn inputs into Tensors of one float dtype; refuse silent float32/float64 mixing."""
     ref = None
     for x in inputs:
@@ -222,7 +247,7 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> list[Tensor]:
         if kind == "O":
             raise TypeError(f"{fn.name}: unsupported input of type {type(x).__name__}")
         out.append(_make(arr, False, None, 0))
-    return out
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -239,6 +264,8 @@ def _sum_to(g: Any, shape: tuple[int, ...]) -> Any:
 def _accumulate(t: Tensor, g: Any, create: bool) -> None:
     """Add ``g`` into ``t._g``: adopt the first array, add later ones (in place when ours)."""
     cur = t._g
+    if not create and type(g) is not np.ndarray:
+        g = np.asarray(g)
     if cur is None:
         t._g = g
         t._gown = False
@@ -247,7 +274,7 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
     elif t._gown:
         np.add(cur, g, out=cur)
     else:
-        t._g = cur + g
+        t._g = np.asarray(cur + g)
         t._gown = True
 
 
@@ -303,7 +330,7 @@ def run_backward(
     done: list[Function] = []
 
     for t, g in zip(roots, root_grads):
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise RuntimeError(
                 f"{where}: the output (shape {t.data.shape}) does not require grad and has no "
                 f"graph; was it computed under no_grad() or from tensors without "
@@ -321,7 +348,9 @@ def run_backward(
             counter += 1
 
     anomaly = _ANOMALY.get()
-    token = _GRAD_ENABLED.set(create)
+    # A plain backward computes on raw arrays and records nothing whatever the mode; under
+    # create_graph the backward ops must be recorded even inside no_grad().
+    token = _GRAD_ENABLED.set(True) if create else None
     try:
         while heap:
             f = heapq.heappop(heap)[2]
@@ -359,11 +388,17 @@ def run_backward(
             if anomaly:
                 _check_finite(f, [g for g in gxs if g is not None], inputs, "backward")
             for x, gx in zip(inputs, gxs):
-                if gx is None or not x.requires_grad:
+                if gx is None or not x._requires_grad:
                     continue
                 if gx.shape != x.data.shape:
                     gx = _sum_to(gx, x.data.shape)
-                _accumulate(x, gx, create)
+                if x._g is None:
+                    if not create and type(gx) is not np.ndarray:
+                        gx = np.asarray(gx)
+                    x._g = gx
+                    x._gown = False
+                else:
+                    _accumulate(x, gx, create)
                 xf = x.creator
                 if xf is None:
                     if id(x) not in leaf_ids:
@@ -375,14 +410,14 @@ def run_backward(
                     counter += 1
             done.append(f)
     finally:
-        _GRAD_ENABLED.reset(token)
+        if token is not None:
+            _GRAD_ENABLED.reset(token)
         if not retain_graph:
             # Freed only now: a node's inputs keep tensors with pending gradients alive.
             for f in done:
                 f.inputs = None
-                release = getattr(f, "release", None)
-                if release is not None:
-                    release()
+                if f.has_buffers:
+                    f.release()
 
     if cap_ids is not None:
         for t in leaves:

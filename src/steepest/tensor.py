@@ -116,9 +116,7 @@ class Tensor:
         the graph's buffers are freed, so a second backward through it raises.
         ``create_graph=True`` records the backward pass itself (higher derivatives).
         """
-        from .autograd import run_backward
-
-        run_backward([self], [grad], retain_graph or create_graph, create_graph)
+        _autograd.run_backward([self], [grad], retain_graph or create_graph, create_graph)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` of this non-leaf tensor after backward (leaves always keep it)."""
@@ -387,4 +385,5 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
+from . import autograd as _autograd  # noqa: E402
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)

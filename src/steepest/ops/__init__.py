@@ -2,14 +2,44 @@
 the graph) or raw arrays (and just computes), so backward code can reuse them."""
 
 from .arithmetic import (
-    abs, add, astype, clip, div, eq, exp, ge, gt, le, log, lt, maximum, minimum, mul, ne,
-    neg, pow, sign, sqrt, sub, where,
+    abs,
+    add,
+    astype,
+    clip,
+    div,
+    eq,
+    exp,
+    ge,
+    gt,
+    le,
+    log,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    sign,
+    sqrt,
+    sub,
+    where,
 )
 from .linalg import matmul
 from .reduction import max, mean, min, std, sum, var
 from .shape import (
-    broadcast_to, concatenate, expand_dims, flatten, getitem, reshape, split, squeeze, stack,
-    sum_to, swapaxes, transpose,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flatten,
+    getitem,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    sum_to,
+    swapaxes,
+    transpose,
 )
 
 __all__ = [

@@ -199,6 +199,8 @@ class Clip(Function):
     def backward(self, gy, y, x):
         return gy if self.mask is None else gy * self.mask
 
+    has_buffers = True
+
     def release(self):
         self.mask = None
 
@@ -239,22 +241,139 @@ class AsType(Function):
         return "astype"
 
 
+# -- ops with a Python-number operand: one input, no constant tensor to build -------------
+
+
+class AddScalar(Function):
+    __slots__ = ("c",)
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def forward(self, x):
+        return x + self.c
+
+    def backward(self, gy, y, x):
+        return gy
+
+    @property
+    def name(self) -> str:
+        return "add"
+
+
+class RSubScalar(Function):
+    """c - x."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def forward(self, x):
+        return self.c - x
+
+    def backward(self, gy, y, x):
+        return -gy
+
+    @property
+    def name(self) -> str:
+        return "sub"
+
+
+class MulScalar(Function):
+    __slots__ = ("c",)
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def forward(self, x):
+        return x * self.c
+
+    def backward(self, gy, y, x):
+        return gy * self.c
+
+    @property
+    def name(self) -> str:
+        return "mul"
+
+
+class DivScalar(Function):
+    """x / c."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def forward(self, x):
+        return x / self.c
+
+    def backward(self, gy, y, x):
+        return gy / self.c
+
+    @property
+    def name(self) -> str:
+        return "div"
+
+
+class RDivScalar(Function):
+    """c / x."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def forward(self, x):
+        return self.c / x
+
+    def backward(self, gy, y, x):
+        return -gy * y / x
+
+    @property
+    def name(self) -> str:
+        return "div"
+
+
+_SCALAR = (float, int)
+
+
+def _is_scalar(v: Any) -> bool:
+    return type(v) in _SCALAR
+
+
 # -- public functions (work on Tensors and on raw arrays) ---------------------------------
 
 
 def add(a: Any, b: Any) -> Any:
+    if type(b) in _SCALAR:
+        return AddScalar(b)(a)
+    if type(a) in _SCALAR:
+        return AddScalar(a)(b)
     return Add()(a, b)
 
 
 def sub(a: Any, b: Any) -> Any:
+    if type(b) in _SCALAR:
+        return AddScalar(-b)(a)
+    if type(a) in _SCALAR:
+        return RSubScalar(a)(b)
     return Sub()(a, b)
 
 
 def mul(a: Any, b: Any) -> Any:
+    if type(b) in _SCALAR:
+        return MulScalar(b)(a)
+    if type(a) in _SCALAR:
+        return MulScalar(a)(b)
     return Mul()(a, b)
 
 
 def div(a: Any, b: Any) -> Any:
+    if type(b) in _SCALAR:
+        return DivScalar(b)(a)
+    if type(a) in _SCALAR:
+        return RDivScalar(a)(b)
     return Div()(a, b)
 
 
@@ -296,7 +415,10 @@ def minimum(a: Any, b: Any) -> Any:
 def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    if min is not None and max is not None and np.any(np.asarray(min) > np.asarray(max)):
+    if min is not None and max is not None and (
+        min > max if isinstance(min, (int, float)) and isinstance(max, (int, float))
+        else np.any(np.asarray(min) > np.asarray(max))
+    ):
         raise ValueError(f"clip: min ({min}) is greater than max ({max})")
     return Clip(min, max)(x)
 

@@ -44,7 +44,9 @@ class Sum(Function):
         return np.asarray(x.sum(axis=self.axis, keepdims=self.keepdims))
 
     def backward(self, gy, y, x):
-        if not self.keepdims:
+        if type(gy) is np.ndarray and gy.ndim == 0:
+            return np.full(x.shape, gy, dtype=x.dtype)  # full reduction: one fill
+        if not self.keepdims and self.axis is not None:
             gy = reshape(gy, _keep_shape(x.shape, self.axis))
         return broadcast_to(gy, x.shape)
 
@@ -61,9 +63,12 @@ class Mean(Function):
     def backward(self, gy, y, x):
         shape = _keep_shape(x.shape, self.axis)
         n = math.prod(x.shape) // builtins.max(math.prod(shape), 1) if x.size else 0
-        if not self.keepdims:
+        scale = 1.0 / builtins.max(n, 1)
+        if type(gy) is np.ndarray and gy.ndim == 0:
+            return np.full(x.shape, gy * scale, dtype=x.dtype)
+        if not self.keepdims and self.axis is not None:
             gy = reshape(gy, shape)
-        return broadcast_to(gy * (1.0 / builtins.max(n, 1)), x.shape)
+        return broadcast_to(gy * scale, x.shape)
 
 
 class _Extreme(Function):
@@ -88,6 +93,8 @@ class _Extreme(Function):
         if not self.keepdims:
             gy = reshape(gy, _keep_shape(x.shape, self.axis))
         return gy * self.weights
+
+    has_buffers = True
 
     def release(self):
         self.weights = None

@@ -92,6 +92,8 @@ class GetItem(Function):
     def backward(self, gy, y, x):
         return GetItemGrad(self.index, x.shape)(gy)
 
+    has_buffers = True
+
     def release(self):
         self.index = None
 
@@ -174,6 +176,8 @@ class Split(Function):
 
 
 def reshape(x: Any, shape: Any) -> Any:
+    if type(x) is np.ndarray and type(shape) is tuple:
+        return x.reshape(shape)  # raw arrays (backward code): NumPy checks the sizes
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     shape = tuple(shape)
@@ -207,6 +211,8 @@ def swapaxes(x: Any, a: int, b: int) -> Any:
 
 
 def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    if type(x) is np.ndarray:
+        return np.broadcast_to(x, shape)  # raw arrays (backward code)
     shape = tuple(shape)
     src = _shape_of(x)
     if src == shape:
