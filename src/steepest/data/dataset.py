@@ -12,13 +12,13 @@ from __future__ import annotations
 import abc
 import operator
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "as_array"]
 
-Index = Union[int, np.integer, slice, Sequence[int], np.ndarray]
+Index = int | np.integer | slice | Sequence[int] | np.ndarray
 
 
 def as_array(a: Any, name: str = "array") -> np.ndarray:
@@ -69,9 +69,7 @@ def _check_index(index: Index, n: int, owner: str) -> Any:
     idx = np.asarray(index)
     if idx.dtype == bool:
         if idx.shape != (n,):
-            raise IndexError(
-                f"{owner}: boolean mask must have shape ({n},), got {idx.shape}"
-            )
+            raise IndexError(f"{owner}: boolean mask must have shape ({n},), got {idx.shape}")
         return np.flatnonzero(idx)
     if idx.size == 0:
         return idx.astype(np.intp).reshape(idx.shape)
@@ -150,7 +148,9 @@ class Subset(Dataset):
         idx = idx.astype(np.intp, copy=False)
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             bad = idx[(idx < 0) | (idx >= n)][0]
-            raise IndexError(f"Subset: index {int(bad)} is out of range for a dataset of length {n}")
+            raise IndexError(
+                f"Subset: index {int(bad)} is out of range for a dataset of length {n}"
+            )
         self.dataset = dataset
         self.indices = idx
 

@@ -83,7 +83,9 @@ class DataLoader:
             or not isinstance(batch_size, (int, np.integer))
             or batch_size <= 0
         ):
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+            raise ValueError(
+                f"DataLoader: batch_size must be a positive integer, got {batch_size!r}"
+            )
         if seed is not None:
             seed = _check_nonneg_int(seed, "seed")
         elif shuffle:

@@ -1,0 +1,13 @@
+"""Training: the ``fit`` loop, evaluation, metrics, callbacks and checkpoints."""
+
+from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar
+from .checkpoint import load_checkpoint, save_checkpoint
+from .fit import Trainer, TrainingDiverged, evaluate, fit, predict
+from .history import History
+from .metrics import accuracy, confusion_matrix, mae, mse, top_k_accuracy
+
+__all__ = [
+    "CSVLogger", "Callback", "EarlyStopping", "History", "ModelCheckpoint", "ProgressBar",
+    "Trainer", "TrainingDiverged", "accuracy", "confusion_matrix", "evaluate", "fit",
+    "load_checkpoint", "mae", "mse", "predict", "save_checkpoint", "top_k_accuracy",
+]
