@@ -7,13 +7,42 @@ The public API: ``Tensor`` and ``tensor``, grad modes (``no_grad``, ``enable_gra
 
 from . import ops
 from .autograd import (
-    AnomalyError, Function, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad,
+    AnomalyError,
+    Function,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
 from .ops import (
-    abs, broadcast_to, clip, concatenate, exp, expand_dims, flatten, log, matmul, max,
-    maximum, mean, min, minimum, reshape, split, sqrt, squeeze, stack, std, sum, sum_to,
-    swapaxes, transpose, var, where,
+    abs,
+    broadcast_to,
+    clip,
+    concatenate,
+    exp,
+    expand_dims,
+    flatten,
+    log,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    reshape,
+    split,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sum,
+    sum_to,
+    swapaxes,
+    transpose,
+    var,
+    where,
 )
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor, tensor
@@ -23,6 +52,10 @@ float64 = "float64"
 
 __version__ = "0.1.0"
 
+# Layers, losses and serialization build on the core above (import order matters).
+from . import functional, nn  # noqa: E402
+from .serialization import load, save  # noqa: E402
+
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GradcheckResult", "Tensor", "abs",
     "broadcast_to", "clip", "concatenate", "detect_anomaly", "enable_grad", "exp",
@@ -30,4 +63,5 @@ __all__ = [
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ops",
     "reshape", "set_rng_state", "split", "sqrt", "squeeze", "stack", "std", "sum", "sum_to",
     "swapaxes", "tensor", "transpose", "var", "where",
+    "functional", "nn", "save", "load",
 ]

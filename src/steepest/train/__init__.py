@@ -2,8 +2,8 @@
 
 from .callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar
 from .checkpoint import load_checkpoint, save_checkpoint
-from .fit import Trainer, TrainingDiverged, evaluate, fit, predict
 from .history import History
+from .loop import Trainer, TrainingDiverged, evaluate, fit, predict
 from .metrics import accuracy, confusion_matrix, mae, mse, top_k_accuracy
 
 __all__ = [

@@ -123,7 +123,7 @@ def fit(
     drop_last: bool = False,
     checkpoint: str | os.PathLike | None = None,
     resume: str | os.PathLike | None = None,
-    progress: bool = True,
+    progress: bool | Callback = True,
     plateau_monitor: str | None = None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
@@ -148,8 +148,8 @@ def fit(
         Write a full checkpoint here after every epoch and on Ctrl-C.
     resume : path, optional
         Continue from a checkpoint; the result is bit-identical to an uninterrupted run.
-    progress : bool
-        Show a progress bar and one line per epoch.
+    progress : bool or ProgressBar
+        Show a live progress bar (on a terminal) and one line per epoch.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -162,7 +162,9 @@ def fit(
     val_loader = None if val_data is None else _as_loader(
         val_data, max(batch_size, 1024), False, 0, False, "fit (val_data)")
     callbacks = list(callbacks)
-    if progress:
+    if isinstance(progress, Callback):
+        callbacks.append(progress)
+    elif progress:
         callbacks.append(ProgressBar())
     params = [p for p in model.parameters() if p.requires_grad]
 

@@ -1,0 +1,37 @@
+"""Neural-network building blocks: Module, layers, activations, losses, initialisers.
+
+``steepest.nn.init`` holds the initialisers; ``steepest.functional`` (also reachable as
+``steepest.nn.functional``) the function forms of the layers and losses.
+"""
+
+from . import functional, init
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .layers import BatchNorm1d, Dropout, Flatten, Identity, Linear
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .module import (
+    IncompatibleKeys,
+    LoadStateDictError,
+    Module,
+    ModuleList,
+    Parameter,
+    Sequential,
+    SymmetryWarning,
+    check_symmetry,
+)
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
+    "Flatten", "GELU", "HuberLoss", "Identity", "IncompatibleKeys", "L1Loss", "LeakyReLU",
+    "Linear", "LoadStateDictError", "LogSoftmax", "MSELoss", "Module", "ModuleList",
+    "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax",
+    "Softplus", "SymmetryWarning", "Tanh", "check_symmetry", "functional", "init",
+]

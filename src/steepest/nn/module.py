@@ -1,0 +1,628 @@
+"""Module, Parameter and the containers Sequential and ModuleList.
+
+A :class:`Module` registers the :class:`Parameter` s, sub-modules and buffers assigned to
+its attributes, in assignment order (deterministic: no sets). Registered objects are also
+stored as ordinary instance attributes, so reading ``self.weight`` in ``forward`` costs a
+plain attribute lookup (no ``__getattr__`` detour on the hot path).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+__all__ = [
+    "LoadStateDictError", "Module", "ModuleList", "Parameter", "Sequential",
+    "SymmetryWarning", "check_symmetry",
+]
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as learnable: ``requires_grad=True``, floating point.
+
+    ``Parameter(array)`` uses a NumPy array as it is (no copy, like ``torch.from_numpy``);
+    non-float data (ints, lists of ints) is converted to float32.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
+        super().__init__(data, dtype=dtype)
+        if self.data.dtype.kind != "f":
+            self.data = self.data.astype(np.float32)
+        self.requires_grad = requires_grad
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class SymmetryWarning(UserWarning):
+    """A weight matrix has all entries equal, so its units can never become different."""
+
+
+class LoadStateDictError(RuntimeError):
+    """``load_state_dict`` found missing, unexpected or wrongly shaped entries."""
+
+    def __init__(self, message: str, missing_keys: list[str], unexpected_keys: list[str],
+                 shape_mismatches: list[tuple[str, tuple, tuple]]) -> None:
+        super().__init__(message)
+        self.missing_keys = missing_keys
+        self.unexpected_keys = unexpected_keys
+        self.shape_mismatches = shape_mismatches
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class _HookHandle:
+    """Returned by :meth:`Module.register_forward_hook`; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("hooks", "key")
+    _next = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self.hooks = hooks
+        self.key = _HookHandle._next
+        _HookHandle._next += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.key, None)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def _fmt_count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _fmt_shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses call ``super().__init__()`` first, assign Parameters, sub-modules and
+    (through :meth:`register_buffer`) buffers as attributes, and implement ``forward``.
+    Calling the module runs ``forward`` (and any forward hooks).
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = {}
+        d["training"] = True
+
+    # -- registration ---------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params = d.get("_parameters")
+        if params is None:
+            if isinstance(value, (Parameter, Module)):
+                raise AttributeError(
+                    f"cannot assign {type(value).__name__} '{name}' before "
+                    f"Module.__init__() is called: call super().__init__() first in "
+                    f"{type(self).__name__}.__init__"
+                )
+            object.__setattr__(self, name, value)
+            return
+        modules, buffers = d["_modules"], d["_buffers"]
+        if isinstance(value, Parameter):
+            self._unregister(name, "_parameters")
+            params[name] = value
+        elif isinstance(value, Module):
+            self._unregister(name, "_modules")
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
+                                f"of {type(self).__name__} (Parameter or None expected)")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as sub-module '{name}' "
+                                f"of {type(self).__name__} (Module or None expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, np.ndarray):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' of "
+                                f"{type(self).__name__} (NumPy array or None expected)")
+            buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def _unregister(self, name: str, keep: str | None = None) -> None:
+        """Remove ``name`` from the registries other than ``keep`` (whose entry is then
+        overwritten in place, keeping its position in the order)."""
+        d = self.__dict__
+        for key in ("_parameters", "_modules", "_buffers"):
+            if key != keep:
+                d[key].pop(name, None)
+        if keep != "_buffers":
+            d["_non_persistent"].discard(name)
+
+    def __delattr__(self, name: str) -> None:
+        if "_parameters" in self.__dict__:
+            self._unregister(name)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (or ``None``, a declared but absent parameter) as ``name``."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
+                            f"{type(param).__name__}")
+        self._check_name(name)
+        self._unregister(name, "_parameters")
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def register_buffer(self, name: str, array: np.ndarray | None,
+                        persistent: bool = True) -> None:
+        """Register a non-learnable array (e.g. running statistics), saved in the state dict
+        unless ``persistent=False``. Updated in place by the module."""
+        if array is not None and not isinstance(array, np.ndarray):
+            if isinstance(array, Tensor):
+                array = array.data
+            else:
+                raise TypeError(f"register_buffer: '{name}' must be a NumPy array or None, "
+                                f"got {type(array).__name__}")
+        self._check_name(name)
+        self._unregister(name, "_buffers")
+        self._buffers[name] = array
+        self._non_persistent.discard(name)
+        if not persistent:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, array)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the sub-module ``name`` (for names that are not identifiers)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: '{name}' must be a Module, got "
+                            f"{type(module).__name__}")
+        self._check_name(name)
+        self._unregister(name, "_modules")
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    def _check_name(self, name: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"call super().__init__() first in {type(self).__name__}."
+                                 f"__init__ before registering '{name}'")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"invalid name {name!r}: a non-empty string without '.' expected")
+
+    # -- running --------------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                r = hook(self, args, out)
+                if r is not None:
+                    out = r
+        return out
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> _HookHandle:
+        """Call ``hook(module, inputs, output)`` after every forward; a non-None return value
+        replaces the output. Returns a handle whose ``remove()`` unregisters it."""
+        handle = _HookHandle(self._forward_hooks)
+        self._forward_hooks[handle.key] = hook
+        return handle
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active, batch norm on batch statistics) recursively."""
+        for m in self.modules():
+            m.__dict__["training"] = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode (dropout off, batch norm on running statistics)."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of all parameters (``grad = None``, as PyTorch's default)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze (True) all parameters."""
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    # -- traversal ------------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "", _memo: set[int] | None = None
+                      ) -> Iterator[tuple[str, Module]]:
+        """This module and all below it (depth first, each once), with dotted names."""
+        memo = set() if _memo is None else _memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter) pairs in registration order; shared ones appear once."""
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mp, m in mods:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mp}.{name}" if mp else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> Iterator[tuple[str, np.ndarray]]:
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mp, m in mods:
+            for name, b in m._buffers.items():
+                if b is None or id(b) in seen:
+                    continue
+                seen.add(id(b))
+                yield (f"{mp}.{name}" if mp else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[np.ndarray]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every sub-module (children first) and on this module."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """Number of parameter entries (each shared parameter counted once)."""
+        return sum(p.data.size for p in self.parameters()
+                   if p.requires_grad or not trainable_only)
+
+    def to(self, dtype: Any) -> Module:
+        """Convert all floating-point parameters and buffers to ``dtype`` (in this module)."""
+        dt = np.dtype(dtype)
+        for p in self.parameters():
+            if p.data.dtype != dt:
+                p.data = p.data.astype(dt)
+                p.grad = None
+        for m in self.modules():
+            for name, b in list(m._buffers.items()):
+                if b is not None and b.dtype.kind == "f" and b.dtype != dt:
+                    setattr(m, name, b.astype(dt))
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # -- state ----------------------------------------------------------------------------
+    def state_dict(self, prefix: str = "") -> OrderedDict[str, np.ndarray]:
+        """Ordered name -> array copy of every parameter and persistent buffer.
+
+        Keys are dotted as in PyTorch (``0.weight``, ``bn.running_mean``): each module's
+        parameters, then its buffers, then its sub-modules'.
+        """
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for key, kind, owner, name in self._state_entries(prefix):
+            arr = owner._parameters[name].data if kind == "p" else owner._buffers[name]
+            out[key] = np.array(arr, copy=True)
+        return out
+
+    def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, str, Module, str]]:
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, "p", self, name
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                yield prefix + name, "b", self, name
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m._state_entries(f"{prefix}{name}.")
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True
+                        ) -> IncompatibleKeys:
+        """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
+
+        Everything is checked before anything is copied. Wrongly shaped entries always
+        raise; with ``strict=True`` (the default) missing or unexpected keys raise too.
+        The error, a :class:`LoadStateDictError`, lists every problem.
+        """
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict: expected a dict of arrays, got "
+                            f"{type(state_dict).__name__}")
+        own = {key: (kind, owner, name) for key, kind, owner, name in self._state_entries()}
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        values: dict[str, np.ndarray] = {}
+        for key, (kind, owner, name) in own.items():
+            if key not in state_dict:
+                continue
+            v = state_dict[key]
+            v = np.asarray(v.data if isinstance(v, Tensor) else v)
+            target = owner._parameters[name].data if kind == "p" else owner._buffers[name]
+            if v.shape != target.shape:
+                mismatched.append((key, v.shape, target.shape))
+            values[key] = v
+        if mismatched or (strict and (missing or unexpected)):
+            parts = []
+            if missing:
+                parts.append(f"missing key(s): {', '.join(missing)}")
+            if unexpected:
+                parts.append(f"unexpected key(s): {', '.join(map(str, unexpected))}")
+            if mismatched:
+                parts.append("shape mismatch(es): " + ", ".join(
+                    f"{k} (file {_fmt_shape(a)} vs model {_fmt_shape(b)})"
+                    for k, a, b in mismatched))
+            raise LoadStateDictError(
+                f"error(s) loading state_dict into {type(self).__name__}: " + "; ".join(parts),
+                missing, unexpected, mismatched)
+        for key, v in values.items():
+            kind, owner, name = own[key]
+            target = owner._parameters[name].data if kind == "p" else owner._buffers[name]
+            np.copyto(target, v, casting="same_kind")
+        return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: Any) -> None:
+        """Save ``state_dict()`` with :func:`steepest.save` (safe .npz format)."""
+        from ..serialization import save
+
+        save(self.state_dict(), path)
+
+    def load(self, path: Any, strict: bool = True) -> IncompatibleKeys:
+        """Load parameters saved by :meth:`save` (or ``steepest.save(state_dict)``)."""
+        from ..serialization import load
+
+        return self.load_state_dict(load(path), strict=strict)
+
+    # -- checks ---------------------------------------------------------------------------
+    def check_symmetry(self, warn: bool = True) -> list[str]:
+        """See :func:`check_symmetry`."""
+        return check_symmetry(self, warn)
+
+    # -- display --------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The arguments shown between the parentheses of ``repr`` (override in layers)."""
+        return ""
+
+    def _own_params_note(self) -> str:
+        own = [(n, p) for n, p in self._parameters.items() if p is not None]
+        if not own:
+            return ""
+        count = sum(p.data.size for _, p in own)
+        shapes = ", ".join(f"{n} {_fmt_shape(p.data.shape)}" for n, p in own)
+        return f"  [{shapes}: {_fmt_count(count)} params]"
+
+    def _repr(self) -> str:
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        kids = [(n, m) for n, m in self._modules.items() if m is not None]
+        if not kids:
+            return head + ")" + self._own_params_note()
+        lines = [head + self._own_params_note()]
+        for name, m in kids:
+            sub = m._repr().replace("\n", "\n  ")
+            lines.append(f"  ({name}): {sub}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        text = self._repr()
+        if self._modules:
+            n = self.num_parameters()
+            text += f"  [{_fmt_count(n)} parameters in total]"
+        return text
+
+    def summary(self, input_shape: tuple[int, ...] | None = None) -> str:
+        """A per-layer table: output shape, parameter shapes and counts, and the total.
+
+        ``input_shape`` is the shape of one sample (without the batch axis). With it (or
+        when the first layer is a Linear, whose ``in_features`` gives it) a forward pass
+        on zeros, in eval mode and without recording a graph, fills the output-shape column
+        (the batch axis is shown as N). Returns the table as a string.
+        """
+        rows = [(name or type(self).__name__, m) for name, m in self.named_modules()
+                if (not any(True for _ in m.children()) and m is not self)
+                or any(p is not None for p in m._parameters.values())]
+        if not rows:
+            rows = [(type(self).__name__, self)]
+        outputs: dict[int, str] = {}
+        if input_shape is None:
+            first = next((m for m in self.modules() if hasattr(m, "in_features")), None)
+            if first is not None:
+                input_shape = (first.in_features,)
+        if input_shape is not None:
+            outputs = self._trace_shapes(tuple(input_shape), [m for _, m in rows])
+        header = ("Layer (type)", "Output shape", "Param shapes", "Params")
+        table = []
+        for name, m in rows:
+            own = [(n, p) for n, p in m._parameters.items() if p is not None]
+            pshapes = ", ".join(f"{n} {_fmt_shape(p.data.shape)}" for n, p in own) or "-"
+            count = sum(p.data.size for _, p in own)
+            table.append((f"{name} ({type(m).__name__})", outputs.get(id(m), "-"), pshapes,
+                          _fmt_count(count)))
+        widths = [max(len(r[i]) for r in [header, *table]) for i in range(4)]
+
+        def fmt(r: tuple[str, ...]) -> str:
+            return "  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]),
+                              r[2].ljust(widths[2]), r[3].rjust(widths[3])]).rstrip()
+
+        rule = "=" * len(fmt(tuple("x" * w for w in widths)))
+        total = self.num_parameters()
+        trainable = self.num_parameters(trainable_only=True)
+        lines = [f"{type(self).__name__} summary", rule, fmt(header), rule]
+        lines += [fmt(r) for r in table]
+        lines += [rule, f"Total parameters: {_fmt_count(total)}",
+                  f"Trainable parameters: {_fmt_count(trainable)}",
+                  f"Non-trainable parameters: {_fmt_count(total - trainable)}"]
+        return "\n".join(lines)
+
+    def _trace_shapes(self, input_shape: tuple[int, ...], mods: list[Module]
+                      ) -> dict[int, str]:
+        shapes: dict[int, str] = {}
+
+        def record(m: Module, args: tuple, out: Any) -> None:
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            shapes[id(m)] = ", ".join(
+                _fmt_shape(("N", *np.shape(getattr(o, "data", o))[1:])).replace("'", "")
+                for o in outs)
+
+        dtype = next((p.data.dtype for p in self.parameters()), np.dtype(np.float32))
+        modes = [(m, m.training) for m in self.modules()]
+        handles = [m.register_forward_hook(record) for m in mods]
+        try:
+            self.eval()
+            with no_grad():
+                self(Tensor(np.zeros((2, *input_shape), dtype=dtype)))
+        except Exception as exc:  # the table still lists parameters without output shapes
+            warnings.warn(f"summary: forward pass on input shape (N, "
+                          f"{', '.join(map(str, input_shape))}) failed ({exc}); output shapes "
+                          f"are left out", stacklevel=3)
+            return {}
+        finally:
+            for h in handles:
+                h.remove()
+            for m, mode in modes:
+                m.__dict__["training"] = mode
+        return shapes
+
+
+def check_symmetry(model: Module, warn: bool = True) -> list[str]:
+    """Names of the weight tensors (2 or more axes) whose entries are all equal.
+
+    Such a layer cannot learn distinct features: every unit computes the same output and
+    receives the same gradient, so gradient descent keeps them identical (symmetry is
+    never broken). Zero-initialised biases are fine and are not reported. With ``warn``
+    a :class:`SymmetryWarning` names each offending tensor. Training loops call this
+    before the first step.
+    """
+    bad = []
+    for name, p in model.named_parameters():
+        a = p.data
+        if a.ndim >= 2 and a.size > 1 and a.shape[0] > 1 and bool((a == a.flat[0]).all()):
+            bad.append(name)
+            if warn:
+                warnings.warn(
+                    f"weight '{name}' (shape {_fmt_shape(a.shape)}) has all entries equal to "
+                    f"{a.flat[0]!r}: its units compute the same function and get the same "
+                    f"gradient, so training cannot make them differ (symmetry is never "
+                    f"broken). Initialise it randomly, e.g. with "
+                    f"steepest.nn.init.kaiming_uniform_ or xavier_uniform_.",
+                    SymmetryWarning, stacklevel=2)
+    return bad
+
+
+class Sequential(Module):
+    """Modules applied one after another; ``Sequential(a, b)`` or ``Sequential(OrderedDict)``.
+
+    Sub-modules are named "0", "1", ... (or by the dict keys); indexing and slicing work.
+    """
+
+    def __init__(self, *modules: Module | dict[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], dict):
+            for name, m in modules[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[index][1]
+
+
+class ModuleList(Module):
+    """A list of modules that registers them (named "0", "1", ...); it has no forward."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[index]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        name = list(self._modules)[index]
+        self.add_module(name, module)

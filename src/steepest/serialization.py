@@ -1,0 +1,248 @@
+"""Save and load nested structures of arrays safely: ``steepest.save`` / ``steepest.load``.
+
+Format: a NumPy ``.npz`` (zip) archive. Every array is one member (``a0.npy``,
+``a1.npy``, ...); the member ``__steepest__.npy`` holds a JSON manifest (as uint8 bytes)
+describing the structure: dicts (str or int keys, order kept), lists, tuples, arrays,
+Tensors, NumPy scalars and Python int/float/bool/str/None. Loading uses
+``allow_pickle=False`` throughout and never unpickles anything: a pickle (or a
+``torch.save`` file, which contains one) is refused, because loading a pickle can run
+arbitrary code.
+
+Writes are atomic: the archive goes to a temporary file in the target directory, is
+flushed and fsynced, then renamed over the target (``os.replace``), so a crash never
+leaves a half-written checkpoint under the real name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["load", "save"]
+
+_MANIFEST = "__steepest__"
+_FORMAT = "steepest"
+_VERSION = 1
+_PICKLE_MAGIC = (b"\x80",)  # protocol 2+ pickles start with PROTO (0x80)
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def add(self, a: np.ndarray, where: str) -> str:
+        if a.dtype.kind == "O" or a.dtype.hasobject:
+            raise TypeError(f"save: {where} is an object array, which can only be stored by "
+                            f"pickling; convert it to a numeric or string dtype")
+        key = f"a{len(self.arrays)}"
+        self.arrays[key] = a
+        return key
+
+    def encode(self, obj: Any, where: str) -> Any:
+        from .nn.module import Module, Parameter
+
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj if not isinstance(obj, str) else {"t": "str", "v": obj}
+        if isinstance(obj, int):
+            return {"t": "int", "v": str(obj)}
+        if isinstance(obj, float):
+            return {"t": "float", "v": obj.hex()}
+        if isinstance(obj, Tensor):
+            kind = "param" if isinstance(obj, Parameter) else "tensor"
+            return {"t": kind, "ref": self.add(obj.data, where),
+                    "requires_grad": bool(obj.requires_grad)}
+        if isinstance(obj, np.ndarray):
+            return {"t": "array", "ref": self.add(obj, where)}
+        if isinstance(obj, np.generic):
+            return {"t": "npscalar", "ref": self.add(np.asarray(obj), where)}
+        if isinstance(obj, dict):
+            items = []
+            for k, v in obj.items():
+                if isinstance(k, bool) or not isinstance(k, (str, int)):
+                    raise TypeError(f"save: dict keys must be str or int, got "
+                                    f"{type(k).__name__} key {k!r} in {where}")
+                kk = k if isinstance(k, str) else {"i": str(k)}
+                items.append([kk, self.encode(v, f"{where}[{k!r}]")])
+            return {"t": "odict" if isinstance(obj, OrderedDict) else "dict", "items": items}
+        if isinstance(obj, (list, tuple)):
+            return {"t": "list" if isinstance(obj, list) else "tuple",
+                    "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        if isinstance(obj, Module):
+            raise TypeError(f"save: {where} is a Module; save its state_dict() instead "
+                            f"(steepest.save(model.state_dict(), path)): modules are code, "
+                            f"and storing code would need pickle")
+        raise TypeError(f"save: cannot store {type(obj).__name__} at {where}; supported: "
+                        f"dict, list, tuple, NumPy arrays and scalars, Tensors, int, float, "
+                        f"bool, str, None")
+
+
+def save(obj: Any, path: str | os.PathLike) -> None:
+    """Write ``obj`` (nested dicts/lists/tuples of arrays, Tensors and plain values) to
+    ``path`` atomically, in the safe ``.npz`` format described in this module.
+
+    The path is used exactly as given (no suffix is added).
+    """
+    path = os.fspath(path)
+    w = _Writer()
+    root = w.encode(obj, "obj")
+    manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root})
+    arrays = dict(w.arrays)
+    arrays[_MANIFEST] = np.frombuffer(manifest.encode("utf-8"), dtype=np.uint8)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+class _Reader:
+    def __init__(self, arrays: dict[str, np.ndarray], path: str) -> None:
+        self.arrays, self.path = arrays, path
+
+    def ref(self, node: dict) -> np.ndarray:
+        try:
+            return self.arrays[node["ref"]]
+        except KeyError:
+            raise ValueError(f"load: {self.path!r} is corrupted: the manifest refers to a "
+                             f"missing array {node.get('ref')!r}") from None
+
+    def decode(self, node: Any) -> Any:
+        if node is None or isinstance(node, bool):
+            return node
+        if not isinstance(node, dict) or "t" not in node:
+            raise ValueError(f"load: {self.path!r} is corrupted: bad manifest entry {node!r}")
+        t = node["t"]
+        if t == "str":
+            return node["v"]
+        if t == "int":
+            return int(node["v"])
+        if t == "float":
+            return float.fromhex(node["v"])
+        if t == "array":
+            return self.ref(node)
+        if t == "npscalar":
+            return self.ref(node)[()]
+        if t in ("tensor", "param"):
+            from .nn.module import Parameter
+
+            a = self.ref(node)
+            if t == "param":
+                return Parameter(a, requires_grad=node.get("requires_grad", True))
+            return Tensor(a, requires_grad=bool(node.get("requires_grad", False)))
+        if t in ("dict", "odict"):
+            out = OrderedDict() if t == "odict" else {}
+            for k, v in node["items"]:
+                out[int(k["i"]) if isinstance(k, dict) else k] = self.decode(v)
+            return out
+        if t == "list":
+            return [self.decode(v) for v in node["items"]]
+        if t == "tuple":
+            return tuple(self.decode(v) for v in node["items"])
+        raise ValueError(f"load: {self.path!r} is corrupted: unknown entry type {t!r}")
+
+
+def _refuse_pickle(path: str) -> ValueError:
+    return ValueError(f"load: {path!r} is a pickle file; steepest.load refuses pickles "
+                      f"because unpickling can run arbitrary code. Re-save the data with "
+                      f"steepest.save (or numpy.savez) from a trusted environment")
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Read an object written by :func:`save` (or a plain ``numpy.savez`` archive, returned
+    as a dict of arrays). Never unpickles.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        The file is a pickle (refused), is truncated or corrupted, or is not an archive
+        of NumPy arrays; the message names the file.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data:
+        raise ValueError(f"load: {path!r} is empty (truncated or not written completely)")
+    if data[:1] in _PICKLE_MAGIC:
+        raise _refuse_pickle(path)
+    if data[:6] == b"\x93NUMPY":
+        try:
+            return np.load(io.BytesIO(data), allow_pickle=False)
+        except ValueError as exc:
+            if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+                raise _refuse_pickle(path) from None
+            raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+    if data[:2] != b"PK":
+        raise ValueError(f"load: {path!r} is not a steepest/NumPy archive (unrecognised "
+                         f"header {data[:8]!r})")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        names = zf.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+    if any(n.endswith(".pkl") or n.endswith("/data.pkl") for n in names):
+        raise _refuse_pickle(path)
+    bad = [n for n in names if not n.endswith(".npy")]
+    if bad:
+        raise ValueError(f"load: {path!r} is a zip archive but not a steepest/NumPy one "
+                         f"(unexpected members {bad[:5]})")
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        for n in names:
+            with zf.open(n) as member:
+                raw = member.read()
+            arrays[n[:-4]] = np.load(io.BytesIO(raw), allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+            raise _refuse_pickle(path) from None
+        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as exc:
+        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+    finally:
+        zf.close()
+    man = arrays.pop(_MANIFEST, None)
+    if man is None:
+        return arrays  # a plain numpy.savez archive
+    try:
+        meta = json.loads(man.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"load: {path!r} is corrupted: unreadable manifest ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        raise ValueError(f"load: {path!r} is corrupted: bad manifest header")
+    if meta.get("version", 0) > _VERSION:
+        raise ValueError(f"load: {path!r} was written by a newer steepest (format version "
+                         f"{meta.get('version')}); upgrade steepest to read it")
+    try:
+        return _Reader(arrays, path).decode(meta["root"])
+    except (KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"load: {path!r} is corrupted: bad manifest ({exc})") from None

@@ -1,0 +1,171 @@
+"""steepest.save / steepest.load: exact round trips, atomic writes, refusal of pickles,
+clear errors for truncated or corrupted files."""
+
+import os
+import pickle
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+
+import steepest as st
+from steepest import nn
+
+
+def _equal(a, b):
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _equal(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _equal(x, y)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, st.Tensor):
+        _equal(a.data, b.data)
+        assert a.requires_grad == b.requires_grad
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b)
+    else:
+        assert a == b
+
+
+def test_round_trip_is_exact(tmp_path):
+    rng = np.random.default_rng(0)
+    obj = {
+        "model": OrderedDict([("0.weight", rng.standard_normal((3, 2)).astype(np.float32)),
+                              ("0.bias", np.zeros(3, np.float32))]),
+        "optimizer": {"state": {0: {"step": 3, "exp_avg": np.ones((3, 2))},
+                                1: {"step": 3, "exp_avg": np.arange(3.0)}},
+                      "param_groups": [{"lr": 0.001, "betas": (0.9, 0.999), "params": [0, 1],
+                                        "nesterov": False, "foreach": None}]},
+        "epoch": 7, "big": 2 ** 80, "neg": -5, "lr": 0.1, "third": 1 / 3, "nan": float("nan"),
+        "inf": float("-inf"), "name": "run-1 ✓", "empty": [], "nested": [[1, (2.5, "x")], {}],
+        "arrays": [np.array(3.5, np.float64), np.zeros((0, 4), np.int8),
+                   np.array([True, False]), np.array([1 + 2j], np.complex128),
+                   np.arange(12, dtype=np.float16).reshape(3, 4).T,  # non-contiguous
+                   np.array(["a", "bcd"]), np.arange(5, dtype=np.uint64)],
+        "np_scalars": [np.float32(1.5), np.int64(-3), np.bool_(True)],
+        "tensor": st.Tensor(np.ones(2, np.float32), requires_grad=True),
+        "param": nn.Parameter(np.full(2, 3.0)),
+        "rng": st.get_rng_state(),
+        -1: "int key",
+    }
+    path = tmp_path / "ckpt.npz"
+    st.save(obj, path)
+    back = st.load(path)
+    _equal(obj, back)
+    assert isinstance(back["param"], nn.Parameter)
+    assert type(back["np_scalars"][0]) is np.float32
+    assert isinstance(back["model"], OrderedDict)
+    assert os.listdir(tmp_path) == ["ckpt.npz"]  # no temporary files left
+
+
+def test_model_state_dict_round_trip(tmp_path):
+    st.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    model(st.Tensor(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)))
+    st.save(model.state_dict(), tmp_path / "m.steepest")
+    st.manual_seed(1)
+    other = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    other.load_state_dict(st.load(tmp_path / "m.steepest"))
+    _equal(model.state_dict(), other.state_dict())
+    model.save(tmp_path / "m2")
+    third = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    third.load(tmp_path / "m2")
+    _equal(model.state_dict(), third.state_dict())
+
+
+def test_pickle_files_are_refused(tmp_path):
+    p = tmp_path / "evil.pkl"
+    with open(p, "wb") as f:
+        pickle.dump({"w": np.zeros(3)}, f)
+    with pytest.raises(ValueError, match="pickle"):
+        st.load(p)
+    p2 = tmp_path / "obj.npy"
+    np.save(p2, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="pickle"):
+        st.load(p2)
+    p3 = tmp_path / "obj.npz"
+    np.savez(p3, a=np.array([None, 1], dtype=object))
+    with pytest.raises(ValueError, match="pickle"):
+        st.load(p3)
+    p4 = tmp_path / "torch.pt"
+    torch.save({"w": torch.zeros(3)}, p4)
+    with pytest.raises(ValueError, match="pickle"):
+        st.load(p4)
+
+
+def test_truncated_and_corrupted_files(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    st.save({"w": np.arange(10000, dtype=np.float64), "step": 3}, path)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"cut\.npz.*(truncated|corrupted)"):
+        st.load(cut)
+    flipped = bytearray(data)
+    for i in range(2000, 2100):
+        flipped[i] ^= 0xFF
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match=r"bad\.npz.*corrupted"):
+        st.load(bad)
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        st.load(empty)
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"hello world")
+    with pytest.raises(ValueError, match="not a steepest"):
+        st.load(junk)
+    with pytest.raises(FileNotFoundError):
+        st.load(tmp_path / "missing.npz")
+
+
+def test_corrupted_manifest(tmp_path):
+    path = tmp_path / "m.npz"
+    np.savez(path, __steepest__=np.frombuffer(b"{not json", np.uint8))
+    with pytest.raises(ValueError, match="manifest"):
+        st.load(path)
+    zpath = tmp_path / "z.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("readme.txt", "hi")
+    with pytest.raises(ValueError, match="not a steepest/NumPy"):
+        st.load(zpath)
+
+
+def test_plain_npz_loads_as_dict(tmp_path):
+    path = tmp_path / "plain.npz"
+    np.savez(path, a=np.arange(3), b=np.ones((2, 2)))
+    out = st.load(path)
+    assert set(out) == {"a", "b"}
+    np.testing.assert_array_equal(out["a"], np.arange(3))
+
+
+def test_unsupported_objects_and_atomicity(tmp_path):
+    path = tmp_path / "keep.npz"
+    st.save({"v": 1}, path)
+    before = path.read_bytes()
+    with pytest.raises(TypeError, match="state_dict"):
+        st.save(nn.Linear(2, 2), path)
+    with pytest.raises(TypeError, match="object array"):
+        st.save({"x": np.array([None])}, path)
+    with pytest.raises(TypeError, match="keys must be str or int"):
+        st.save({(1, 2): 3}, path)
+    with pytest.raises(TypeError, match="cannot store set"):
+        st.save({"s": {1, 2}}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["keep.npz"]
+
+
+def test_save_does_not_append_suffix(tmp_path):
+    st.save([1, 2], tmp_path / "noext")
+    assert os.listdir(tmp_path) == ["noext"]
+    assert st.load(str(tmp_path / "noext")) == [1, 2]
