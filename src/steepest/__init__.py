@@ -2,7 +2,8 @@
 
 The public API: ``Tensor`` and ``tensor``, grad modes (``no_grad``, ``enable_grad``),
 ``grad`` (gradients without touching ``.grad``), ``gradcheck``, ``detect_anomaly``,
-``manual_seed``, and the differentiable functions of :mod:`steepest.ops`.
+``manual_seed``, the differentiable functions of :mod:`steepest.ops`, ``save``/``load``,
+and the sub-packages ``nn``, ``functional``, ``optim``, ``data`` (``datasets``), ``train``.
 """
 
 from . import ops
@@ -53,7 +54,8 @@ float64 = "float64"
 __version__ = "0.1.0"
 
 # Layers, losses and serialization build on the core above (import order matters).
-from . import functional, nn  # noqa: E402
+from . import data, functional, nn, optim, train  # noqa: E402
+from .data import datasets  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 __all__ = [
@@ -63,5 +65,5 @@ __all__ = [
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ops",
     "reshape", "set_rng_state", "split", "sqrt", "squeeze", "stack", "std", "sum", "sum_to",
     "swapaxes", "tensor", "transpose", "var", "where",
-    "functional", "nn", "save", "load",
+    "data", "datasets", "functional", "nn", "optim", "train", "save", "load",
 ]
