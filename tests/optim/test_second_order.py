@@ -197,3 +197,6 @@ def test_newton_cg_needs_a_closure():
     x = st.Tensor(np.zeros(2), requires_grad=True)
     with pytest.raises(ValueError, match="closure"):
         so.NewtonCG([x]).step()
+    with pytest.raises(ValueError, match="NewtonCG: parameter groups are not supported"):
+        so.NewtonCG([x]).add_param_group({"params": [st.Tensor(np.zeros(1),
+                                                               requires_grad=True)]})

@@ -83,6 +83,12 @@ def test_param_groups(name):
         if k == 10:
             opt.add_param_group({"params": [sp[3]], **third})
             topt.add_param_group({"params": [tp[3]], **third})
+        if k == 20:  # resume from a state dict into fresh parameters and optimiser
+            sd = opt.state_dict()
+            sp = st_params([p.data for p in sp])
+            opt = cls([{"params": sp[:2]}, {"params": sp[2:3], **other}], **base)
+            opt.add_param_group({"params": [sp[3]], **third})
+            opt.load_state_dict(sd)
         if k < 10:
             for p, q in zip(sp[3:], tp[3:]):
                 p.grad, q.grad = None, None
@@ -227,3 +233,32 @@ def test_textbook_momentum_differs_when_lr_changes():
         opt.step()
         topt.step()
     assert not np.allclose(sp[0].data, tp[0].detach().numpy())
+
+
+@pytest.mark.parametrize("cls", [so.SGD, so.Adam, so.RMSprop])
+def test_weight_decay_is_an_l2_penalty_in_the_loss(cls):
+    """weight_decay=λ equals adding λ/2·‖θ‖² to the loss; AdamW's decoupled decay does not."""
+    lam = 0.1
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((8, 4)), rng.standard_normal((8, 2))
+    w0, b0 = rng.standard_normal((4, 2)), rng.standard_normal(2)
+    runs = {}
+    for mode in ["option", "loss", "decoupled"]:
+        w = st.Tensor(w0.copy(), requires_grad=True)
+        b = st.Tensor(b0.copy(), requires_grad=True)
+        if mode == "option":
+            opt = cls([w, b], lr=0.01, weight_decay=lam)
+        elif mode == "loss":
+            opt = cls([w, b], lr=0.01)
+        else:
+            opt = so.AdamW([w, b], lr=0.01, weight_decay=lam)
+        for _ in range(20):
+            opt.zero_grad()
+            loss = _loss_st(w, b, x, y)
+            if mode == "loss":
+                loss = loss + 0.5 * lam * ((w * w).sum() + (b * b).sum())
+            loss.backward()
+            opt.step()
+        runs[mode] = np.concatenate([w.data.ravel(), b.data])
+    np.testing.assert_allclose(runs["option"], runs["loss"], rtol=1e-10, atol=1e-12)
+    assert not np.allclose(runs["option"], runs["decoupled"], rtol=1e-4)

@@ -16,45 +16,26 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_betas, _check_lr, _check_nonneg
+from .optimizer import (
+    Optimizer,
+    _check_betas,
+    _check_lr,
+    _check_nonneg,
+    _effective_grad,
+    _ema_sq_,
+    _lerp_,
+)
 
 __all__ = ["Adam", "AdamW", "NAdam"]
 
 
-def _grad_l2(opt: Optimizer, p: np.ndarray, g: np.ndarray, wd: float, decoupled: bool,
-             lr: float, maximize: bool) -> np.ndarray:
-    """Apply weight decay (decoupled: to p in place; L2: into the gradient) and maximize."""
+def _decayed_grad(opt: Optimizer, p: np.ndarray, g: np.ndarray, wd: float, decoupled: bool,
+                  lr: float, maximize: bool) -> np.ndarray:
+    """Decoupled decay shrinks p in place; otherwise λ·p joins the gradient (L2 penalty)."""
     if wd != 0 and decoupled:
         np.multiply(p, 1.0 - lr * wd, out=p)
         wd = 0.0
-    if wd != 0:
-        d = opt._work(0, p)
-        np.multiply(p, wd, out=d)
-        if maximize:
-            np.subtract(d, g, out=d)
-        else:
-            np.add(d, g, out=d)
-        return d
-    if maximize:
-        d = opt._work(0, p)
-        np.negative(g, out=d)
-        return d
-    return g
-
-
-def _lerp_(m: np.ndarray, d: np.ndarray, w: float, t: np.ndarray) -> None:
-    """m ← m + w·(d − m), like torch's lerp_ (t is scratch)."""
-    np.subtract(d, m, out=t)
-    np.multiply(t, w, out=t)
-    np.add(m, t, out=m)
-
-
-def _ema_sq_(v: np.ndarray, d: np.ndarray, beta: float, t: np.ndarray) -> None:
-    """v ← β·v + (1 − β)·d² (t is scratch)."""
-    np.multiply(d, d, out=t)
-    np.multiply(t, 1.0 - beta, out=t)
-    np.multiply(v, beta, out=v)
-    np.add(v, t, out=v)
+    return _effective_grad(opt, p, g, wd, maximize)
 
 
 class Adam(Optimizer):
@@ -111,7 +92,7 @@ class Adam(Optimizer):
                     state["max_exp_avg_sq"] = np.zeros_like(p)
             state["step"] = step = state["step"] + 1
             m, v = state["exp_avg"], state["exp_avg_sq"]
-            d = _grad_l2(self, p, g, wd, decoupled, lr, maximize)
+            d = _decayed_grad(self, p, g, wd, decoupled, lr, maximize)
             t = self._work(1, p)
             _lerp_(m, d, 1.0 - b1, t)
             _ema_sq_(v, d, b2, t)
@@ -123,12 +104,12 @@ class Adam(Optimizer):
                     vmax = state["max_exp_avg_sq"] = np.zeros_like(p)
                 np.maximum(vmax, v, out=vmax)
                 v = vmax
-            # denom = √v / √(1 − β₂ᵗ) + ε;  θ ← θ − step_size · m / denom
+            # θ ← θ − step_size · m / (√v / √(1 − β₂ᵗ) + ε), computed with one pass less as
+            # θ − (step_size·√(1 − β₂ᵗ)) · m / (√v + ε·√(1 − β₂ᵗ))
             np.sqrt(v, out=t)
-            np.divide(t, bc2_sqrt, out=t)
-            np.add(t, eps, out=t)
+            np.add(t, eps * bc2_sqrt, out=t)
             np.divide(m, t, out=t)
-            np.multiply(t, step_size, out=t)
+            np.multiply(t, step_size * bc2_sqrt, out=t)
             np.subtract(p, t, out=p)
 
 
@@ -190,7 +171,7 @@ class NAdam(Optimizer):
             state["step"] = step = state["step"] + 1
             m, v = state["exp_avg"], state["exp_avg_sq"]
             bc2 = 1.0 - b2 ** step
-            d = _grad_l2(self, p, g, wd, decoupled, lr, maximize)
+            d = _decayed_grad(self, p, g, wd, decoupled, lr, maximize)
             mu = b1 * (1.0 - 0.5 * 0.96 ** (step * md))
             mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * md))
             mu_product = float(state["mu_product"]) * mu

@@ -7,8 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_lr, _check_nonneg, _check_unit
-from .sgd import _effective_grad
+from .optimizer import (
+    Optimizer,
+    _check_lr,
+    _check_nonneg,
+    _check_unit,
+    _effective_grad,
+    _ema_sq_,
+    _lerp_,
+)
 
 __all__ = ["Adagrad", "RMSprop", "Adadelta"]
 
@@ -115,15 +122,10 @@ class RMSprop(Optimizer):
             d = _effective_grad(self, p, g, wd, maximize)
             t = self._work(1, p)
             avg = self._work(2, p)
-            np.multiply(d, d, out=t)
-            np.multiply(t, 1.0 - alpha, out=t)
-            np.multiply(sq, alpha, out=sq)
-            np.add(sq, t, out=sq)
+            _ema_sq_(sq, d, alpha, t)
             if centered:
                 ga = state["grad_avg"]
-                np.subtract(d, ga, out=t)
-                np.multiply(t, 1.0 - alpha, out=t)
-                np.add(ga, t, out=ga)
+                _lerp_(ga, d, 1.0 - alpha, t)
                 np.multiply(ga, ga, out=avg)
                 np.subtract(sq, avg, out=avg)
                 np.sqrt(avg, out=avg)
@@ -177,19 +179,13 @@ class Adadelta(Optimizer):
             d = _effective_grad(self, p, g, wd, maximize)
             t = self._work(1, p)
             delta = self._work(2, p)
-            np.multiply(d, d, out=t)
-            np.multiply(t, 1.0 - rho, out=t)
-            np.multiply(sq, rho, out=sq)
-            np.add(sq, t, out=sq)
+            _ema_sq_(sq, d, rho, t)
             np.add(sq, eps, out=t)
             np.sqrt(t, out=t)                 # std
             np.add(acc, eps, out=delta)
             np.sqrt(delta, out=delta)
             np.divide(delta, t, out=delta)
             np.multiply(delta, d, out=delta)  # Δ
-            np.multiply(delta, delta, out=t)
-            np.multiply(t, 1.0 - rho, out=t)
-            np.multiply(acc, rho, out=acc)
-            np.add(acc, t, out=acc)
+            _ema_sq_(acc, delta, rho, t)
             np.multiply(delta, lr, out=t)
             np.subtract(p, t, out=p)

@@ -157,7 +157,7 @@ class LBFGS(Optimizer):
         Fixed steps of length lr, or a strong-Wolfe line search.
     """
 
-    _array_state = ()
+    _single_group = True
 
     def __init__(self, params: Any, lr: float = 1.0, max_iter: int = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
@@ -169,14 +169,7 @@ class LBFGS(Optimizer):
                         tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
                         history_size=history_size, line_search_fn=line_search_fn)
         super().__init__(params, defaults, nonfinite=nonfinite)
-        if len(self.param_groups) != 1:
-            raise ValueError("LBFGS: parameter groups are not supported (one group only)")
         self._params = self.param_groups[0]["params"]
-
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        if self.param_groups:
-            raise ValueError("LBFGS: parameter groups are not supported (one group only)")
-        super().add_param_group(param_group)
 
     def _validate(self, group: dict[str, Any], prefix: str) -> None:
         _check_lr(group["lr"], prefix)

@@ -47,17 +47,14 @@ class NewtonCG(Optimizer):
     ``grad_norm`` (at the start of the last step).
     """
 
+    _single_group = True
+
     def __init__(self, params: Any, lr: float = 1.0, max_cg_iter: int | None = None,
                  tol: float = 1e-10, damping: float = 0.0, line_search: bool = False, *,
                  nonfinite: str = "raise") -> None:
         defaults = dict(lr=lr, max_cg_iter=max_cg_iter, tol=tol, damping=damping,
                         line_search=line_search)
         super().__init__(params, defaults, nonfinite=nonfinite)
-
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        if self.param_groups:
-            raise ValueError("NewtonCG: parameter groups are not supported (one group only)")
-        super().add_param_group(param_group)
 
     def _validate(self, group: dict[str, Any], prefix: str) -> None:
         _check_lr(group["lr"], prefix)

@@ -98,6 +98,8 @@ class Optimizer:
 
     #: names of per-parameter state entries that are arrays shaped like the parameter
     _array_state: tuple[str, ...] = ()
+    #: the method works on one flat vector of all parameters: no parameter groups
+    _single_group = False
 
     def __init__(self, params: Any, defaults: dict[str, Any], *,
                  nonfinite: str = "raise") -> None:
@@ -146,6 +148,9 @@ class Optimizer:
             raise TypeError(f"{self._name}: a param group must be a dict, got "
                             f"{type(param_group).__name__}")
         gi = len(self.param_groups)
+        if self._single_group and gi:
+            raise ValueError(f"{self._name}: parameter groups are not supported (one group "
+                             f"only)")
         group = dict(param_group)
         if "params" not in group:
             raise ValueError(f"{self._name}: param group {gi} has no 'params' entry")
@@ -276,9 +281,10 @@ class Optimizer:
         for group in self.param_groups:
             params, grads, states = [], [], []
             for p in group["params"]:
-                if p.grad is not None:
+                g = p.grad
+                if g is not None:
                     params.append(p.data)
-                    grads.append(p.grad.data)
+                    grads.append(g.data if isinstance(g, Tensor) else g)
                     st = self.state.get(index)
                     if st is None:
                         st = self.state[index] = {}
@@ -441,3 +447,39 @@ def _check_betas(betas: Any, prefix: str) -> None:
     _check_unit("beta1", b1, prefix)
     _check_unit("beta2", b2, prefix)
 
+
+# -- array helpers shared by the update rules (in place, on raw arrays) ---------------------
+def _effective_grad(opt: Optimizer, p: np.ndarray, g: np.ndarray, weight_decay: float,
+                    maximize: bool) -> np.ndarray:
+    """g (negated when maximising) plus the L2 term weight_decay·p, in scratch 0 if needed.
+
+    Returns ``g`` itself when there is nothing to add: callers must not write into it.
+    """
+    if weight_decay != 0:
+        d = opt._work(0, p)
+        np.multiply(p, weight_decay, out=d)
+        if maximize:
+            np.subtract(d, g, out=d)
+        else:
+            np.add(d, g, out=d)
+        return d
+    if maximize:
+        d = opt._work(0, p)
+        np.negative(g, out=d)
+        return d
+    return g
+
+
+def _lerp_(m: np.ndarray, d: np.ndarray, w: float, t: np.ndarray) -> None:
+    """m ← m + w·(d − m), like torch's lerp_ (t is scratch)."""
+    np.subtract(d, m, out=t)
+    np.multiply(t, w, out=t)
+    np.add(m, t, out=m)
+
+
+def _ema_sq_(v: np.ndarray, d: np.ndarray, beta: float, t: np.ndarray) -> None:
+    """v ← β·v + (1 − β)·d² (t is scratch)."""
+    np.multiply(d, d, out=t)
+    np.multiply(t, 1.0 - beta, out=t)
+    np.multiply(v, beta, out=v)
+    np.add(v, t, out=v)

@@ -19,27 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_lr, _check_nonneg
+from .optimizer import Optimizer, _check_lr, _check_nonneg, _effective_grad
 
 __all__ = ["SGD", "Momentum", "Nesterov"]
-
-
-def _effective_grad(opt: Optimizer, p: np.ndarray, g: np.ndarray, weight_decay: float,
-                    maximize: bool) -> np.ndarray:
-    """g (negated when maximising) plus the L2 term weight_decay·p, in scratch 0 if needed."""
-    if weight_decay != 0:
-        d = opt._work(0, p)
-        np.multiply(p, weight_decay, out=d)
-        if maximize:
-            np.subtract(d, g, out=d)
-        else:
-            np.add(d, g, out=d)
-        return d
-    if maximize:
-        d = opt._work(0, p)
-        np.negative(g, out=d)
-        return d
-    return g
 
 
 class SGD(Optimizer):
@@ -154,7 +136,7 @@ class Momentum(Optimizer):
             np.add(p, v, out=p)
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov momentum in the textbook (look-ahead) form of Bengio et al. (2012):
 
     θ ← θ + α²·v − (1 + α)·η·∇L;  then  v ← α·v − η·∇L.
@@ -165,18 +147,6 @@ class Nesterov(Optimizer):
     first is a different, non-equivalent method). Equals ``SGD(lr, momentum=α,
     nesterov=True)`` for a constant learning rate.
     """
-
-    _array_state = ("velocity",)
-
-    def __init__(self, params: Any, lr: float = 0.01, momentum: float = 0.9,
-                 weight_decay: float = 0.0, *, nonfinite: str = "raise") -> None:
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay),
-                         nonfinite=nonfinite)
-
-    def _validate(self, group: dict[str, Any], prefix: str) -> None:
-        _check_lr(group["lr"], prefix)
-        _check_nonneg("momentum", group["momentum"], prefix)
-        _check_nonneg("weight_decay", group["weight_decay"], prefix)
 
     def _update(self, group, params, grads, states) -> None:
         lr = float(group["lr"])
