@@ -156,6 +156,12 @@ class Function:
               and inputs[0].data.dtype is inputs[1].data.dtype):
             xs = inputs
             req = inputs[0]._requires_grad or inputs[1]._requires_grad
+        elif (n == 3 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
+              and isinstance(inputs[2], Tensor)
+              and inputs[0].data.dtype is inputs[1].data.dtype is inputs[2].data.dtype):
+            xs = inputs  # Linear with a bias
+            req = (inputs[0]._requires_grad or inputs[1]._requires_grad
+                   or inputs[2]._requires_grad)
         else:
             any_tensor = False
             for x in inputs:
@@ -175,6 +181,8 @@ class Function:
                 ys = self.forward(xs[0].data)
             elif n == 2:
                 ys = self.forward(xs[0].data, xs[1].data)
+            elif n == 3:
+                ys = self.forward(xs[0].data, xs[1].data, xs[2].data)
             else:
                 ys = self.forward(*[x.data for x in xs])
             if self.n_outputs == 1 and type(ys) is not np.ndarray:

@@ -24,6 +24,7 @@ from .random import manual_seed
 from .serialization import load, save
 from .train import CSVLogger, EarlyStopping, evaluate, fit, predict
 from .train.history import atomic_write_text
+from .train.loop import nonfinite_rows
 
 MODEL_FORMAT = "steepest-model-v1"
 MODEL_FILE = "model.npz"
@@ -234,8 +235,9 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     x_tr, y_tr = data.x_train, data.y_train
     if len(x_tr) != len(y_tr):
         raise ConfigError(f"features and labels differ in length ({len(x_tr)} != {len(y_tr)})")
-    if not np.isfinite(x_tr).all():
-        raise ConfigError("training inputs contain NaN or inf")
+    bad = nonfinite_rows(x_tr)
+    if bad:
+        raise ConfigError(f"training inputs contain NaN or inf (rows {bad})")
     if data.task == "classification":
         check_labels(y_tr, data.n_classes, "training data")
         check_labels(data.y_test, data.n_classes, "test data")
@@ -366,8 +368,9 @@ def predict_saved(path: str | os.PathLike, inputs: np.ndarray) -> np.ndarray:
     if x.shape[1] != n_in:
         raise ConfigError(f"inputs have {x.shape[1]} features per sample but the model "
                           f"expects {n_in}")
-    if not np.isfinite(x).all():
-        raise ConfigError("inputs contain NaN or inf")
+    bad = nonfinite_rows(x)
+    if bad:
+        raise ConfigError(f"inputs contain NaN or inf (rows {bad})")
     if scaler is not None:
         x = scaler.transform(x)
     out = predict(model, x.astype(np.dtype(cfg.dtype), copy=False))

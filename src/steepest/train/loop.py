@@ -41,15 +41,29 @@ def _as_loader(data: Any, batch_size: int, shuffle: bool, seed: int | None,
         ds = data
     elif isinstance(data, (tuple, list)) and len(data) == 2:
         x, y = (np.asarray(getattr(a, "data", a)) for a in data)
-        if x.dtype.kind == "f" and not np.isfinite(x).all():
-            bad = np.argwhere(~np.isfinite(x.reshape(len(x), -1)).all(axis=1)).ravel()[:5]
-            raise ValueError(f"{who}: inputs contain NaN or inf (rows {bad.tolist()}...)")
+        bad = nonfinite_rows(x)
+        if bad:
+            raise ValueError(f"{who}: inputs contain NaN or inf (rows {bad}...)")
         ds = TensorDataset(x, y)
     else:
         raise TypeError(f"{who}: data must be a DataLoader, a Dataset or an (X, y) pair, got "
                         f"{type(data).__name__}")
     return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
                       seed=seed)
+
+
+def nonfinite_rows(x: np.ndarray, limit: int = 5, chunk_rows: int = 4096) -> list[int]:
+    """Up to ``limit`` indices of rows holding NaN or inf, checked in chunks so that a large
+    data set costs no full-size boolean temporary."""
+    if x.dtype.kind not in "fc" or len(x) == 0:
+        return []
+    flat = x.reshape(len(x), -1)
+    for start in range(0, len(flat), chunk_rows):
+        block = flat[start:start + chunk_rows]
+        ok = np.isfinite(block).all(axis=1)
+        if not ok.all():
+            return (np.flatnonzero(~ok)[:limit] + start).tolist()
+    return []
 
 
 def _resolve_loss(loss: Any) -> Callable[..., Tensor]:
