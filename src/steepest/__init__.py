@@ -54,7 +54,7 @@ float64 = "float64"
 __version__ = "0.1.0"
 
 # Layers, losses and serialization build on the core above (import order matters).
-from . import data, functional, nn, optim, train  # noqa: E402
+from . import data, functional, inspect, nn, optim, train  # noqa: E402
 from .data import datasets  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
@@ -65,5 +65,5 @@ __all__ = [
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ops",
     "reshape", "set_rng_state", "split", "sqrt", "squeeze", "stack", "std", "sum", "sum_to",
     "swapaxes", "tensor", "transpose", "var", "where",
-    "data", "datasets", "functional", "nn", "optim", "train", "save", "load",
+    "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
 ]
