@@ -169,3 +169,37 @@ def test_save_does_not_append_suffix(tmp_path):
     st.save([1, 2], tmp_path / "noext")
     assert os.listdir(tmp_path) == ["noext"]
     assert st.load(str(tmp_path / "noext")) == [1, 2]
+
+
+def test_every_truncation_and_byte_flip_gives_valueerror_or_exact_data(tmp_path):
+    obj = {"w": np.arange(64, dtype=np.float32).reshape(8, 8), "meta": {"step": 5, 1: [0.5]}}
+    path = tmp_path / "c.npz"
+    st.save(obj, path)
+    data = path.read_bytes()
+    probe = tmp_path / "probe.npz"
+    for cut in range(0, len(data), max(1, len(data) // 60)):
+        probe.write_bytes(data[:cut])
+        with pytest.raises(ValueError, match="probe.npz"):
+            st.load(probe)
+    rng = np.random.default_rng(0)
+    for pos in rng.choice(len(data), size=80, replace=False):
+        flipped = bytearray(data)
+        flipped[pos] ^= 0x55
+        probe.write_bytes(bytes(flipped))
+        try:
+            back = st.load(probe)
+        except ValueError as exc:
+            assert "probe.npz" in str(exc)
+        else:  # flips in unchecked zip metadata (timestamps, ...) leave the data intact
+            _equal(obj, back)
+
+
+def test_single_npy_files(tmp_path):
+    p = tmp_path / "a.npy"
+    np.save(p, np.arange(6.0).reshape(2, 3))
+    a = st.load(p)
+    np.testing.assert_array_equal(a, np.arange(6.0).reshape(2, 3))
+    a[0, 0] = 1.0  # loaded arrays are ordinary writeable arrays
+    p.write_bytes(p.read_bytes()[:-5])
+    with pytest.raises(ValueError, match="truncated or corrupted"):
+        st.load(p)

@@ -23,6 +23,7 @@ Dtypes: float32 stays float32. Scalars are Python floats, never NumPy float64 sc
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -67,6 +68,15 @@ def _dtype(x: Any) -> np.dtype:
 # =======================================================================================
 
 
+@functools.lru_cache(maxsize=64)
+def _zero_row(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only row of zeros. ``np.maximum(x, row)`` runs the SIMD loop (about 2x faster
+    than ``np.maximum(x, 0)``, whose broadcast scalar takes NumPy's slow path)."""
+    z = np.zeros(n, dtype=dtype)
+    z.flags.writeable = False
+    return z
+
+
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     """Stable logistic function: exp is only taken of -|x| (no overflow at x = -1000)."""
     e = np.exp(-np.abs(x))
@@ -102,6 +112,8 @@ class ReLU(Function):
     __slots__ = ()
 
     def forward(self, x):
+        if 0 < x.ndim and x.shape[-1] <= 65536:
+            return np.maximum(x, _zero_row(x.shape[-1], x.dtype))
         return np.maximum(x, 0)
 
     def backward(self, gy, y, x):
@@ -544,8 +556,8 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "mean":
-        return np.asarray(loss.mean())
+    if reduction == "mean":  # sum / n: np.mean's Python wrapper costs more than the work
+        return np.asarray(loss.sum() / max(loss.size, 1))
     if reduction == "sum":
         return np.asarray(loss.sum())
     return loss
@@ -738,6 +750,13 @@ def _check_labels(name: str, labels: np.ndarray, n: int, c: int) -> None:
         raise ValueError(f"{name}: integer target must have shape ({n},) for input of "
                          f"{n} samples, got shape {labels.shape}")
     if n:
+        # one reduction checks both bounds: viewed as unsigned, negative labels are huge
+        if labels.dtype.kind == "i":
+            unsigned = labels.view(f"u{labels.dtype.itemsize}")
+        else:
+            unsigned = labels
+        if int(unsigned.max()) < c:
+            return
         lo, hi = int(labels.min()), int(labels.max())
         if lo < 0 or hi >= c:
             bad = lo if lo < 0 else hi
@@ -760,21 +779,33 @@ class CrossEntropy(Function):
         self.reduction, self.smoothing, self.labels = reduction, smoothing, labels
 
     def forward(self, x, t):
+        eps = self.smoothing
+        if self.labels:
+            # Work on a (C, N) copy: NumPy reduces short rows slowly, and the reductions
+            # over classes then run along the long axis (~1.5x faster for C = 10).
+            n, c = x.shape
+            z = x.T.copy()
+            z -= z.max(axis=0)
+            picked = z[t, np.arange(n)]
+            zsum = z.sum(axis=0) if eps else None
+            np.exp(z, out=z)
+            s = z.sum(axis=0)
+            z /= s
+            self.p = z.T  # softmax, an (N, C) view
+            loss = np.log(s)  # log-sum-exp of the shifted logits
+            if eps:
+                loss -= picked * (1.0 - eps) + zsum * (eps / c)
+            else:
+                loss -= picked
+            return _reduce(loss, self.reduction)
         z = x - x.max(axis=1, keepdims=True)
         p = np.exp(z)
         s = p.sum(axis=1, keepdims=True)
         p /= s
         self.p = p
         lse = np.log(s).reshape(-1)
-        eps = self.smoothing
-        if self.labels:
-            loss = lse - z[np.arange(z.shape[0]), t]
-            if eps:
-                loss *= 1.0 - eps
-                loss += (lse - z.mean(axis=1)) * eps
-        else:
-            q = t if not eps else t * (1.0 - eps) + eps / x.shape[1]
-            loss = lse * q.sum(axis=1) - (q * z).sum(axis=1)
+        q = t if not eps else t * (1.0 - eps) + eps / x.shape[1]
+        loss = lse * q.sum(axis=1) - (q * z).sum(axis=1)
         return _reduce(loss, self.reduction)
 
     def backward(self, gy, y, x, t):

@@ -15,7 +15,6 @@ leaves a half-written checkpoint under the real name.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile
@@ -176,6 +175,44 @@ def _refuse_pickle(path: str) -> ValueError:
                       f"steepest.save (or numpy.savez) from a trusted environment")
 
 
+def _read_npy(f: Any, path: str) -> np.ndarray:
+    """One .npy array from an open binary stream, never unpickling."""
+    try:
+        arr = np.lib.format.read_array(f, allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+            raise _refuse_pickle(path) from None
+        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+    return arr
+
+
+def _read_npz(f: Any, path: str) -> dict[str, np.ndarray]:
+    """Every array of a .npz archive, streamed member by member (CRCs are checked)."""
+    try:
+        zf = zipfile.ZipFile(f)
+        names = zf.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+    with zf:
+        if any(n.endswith(".pkl") for n in names):  # e.g. a torch.save archive
+            raise _refuse_pickle(path)
+        bad = [n for n in names if not n.endswith(".npy")]
+        if bad:
+            raise ValueError(f"load: {path!r} is a zip archive but not a steepest/NumPy one "
+                             f"(unexpected members {bad[:5]})")
+        arrays: dict[str, np.ndarray] = {}
+        for n in names:
+            try:
+                with zf.open(n) as member:
+                    arrays[n[:-4]] = _read_npy(member, path)
+                    member.read()  # reach the end of the member: verifies its CRC
+            except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as exc:
+                raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+    return arrays
+
+
 def load(path: str | os.PathLike) -> Any:
     """Read an object written by :func:`save` (or a plain ``numpy.savez`` archive, returned
     as a dict of arrays). Never unpickles.
@@ -190,46 +227,18 @@ def load(path: str | os.PathLike) -> Any:
     """
     path = os.fspath(path)
     with open(path, "rb") as f:
-        data = f.read()
-    if not data:
-        raise ValueError(f"load: {path!r} is empty (truncated or not written completely)")
-    if data[:1] in _PICKLE_MAGIC:
-        raise _refuse_pickle(path)
-    if data[:6] == b"\x93NUMPY":
-        try:
-            return np.load(io.BytesIO(data), allow_pickle=False)
-        except ValueError as exc:
-            if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
-                raise _refuse_pickle(path) from None
-            raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
-    if data[:2] != b"PK":
-        raise ValueError(f"load: {path!r} is not a steepest/NumPy archive (unrecognised "
-                         f"header {data[:8]!r})")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
-    if any(n.endswith(".pkl") or n.endswith("/data.pkl") for n in names):
-        raise _refuse_pickle(path)
-    bad = [n for n in names if not n.endswith(".npy")]
-    if bad:
-        raise ValueError(f"load: {path!r} is a zip archive but not a steepest/NumPy one "
-                         f"(unexpected members {bad[:5]})")
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        for n in names:
-            with zf.open(n) as member:
-                raw = member.read()
-            arrays[n[:-4]] = np.load(io.BytesIO(raw), allow_pickle=False)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
-            raise _refuse_pickle(path) from None
-        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as exc:
-        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
-    finally:
-        zf.close()
+        head = f.read(8)
+        if not head:
+            raise ValueError(f"load: {path!r} is empty (truncated or not written completely)")
+        if head[:1] in _PICKLE_MAGIC:
+            raise _refuse_pickle(path)
+        f.seek(0)
+        if head[:6] == b"\x93NUMPY":  # a single .npy array
+            return _read_npy(f, path)
+        if head[:2] != b"PK":
+            raise ValueError(f"load: {path!r} is not a steepest/NumPy archive (unrecognised "
+                             f"header {head!r})")
+        arrays = _read_npz(f, path)
     man = arrays.pop(_MANIFEST, None)
     if man is None:
         return arrays  # a plain numpy.savez archive

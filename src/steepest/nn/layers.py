@@ -62,7 +62,14 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Any) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        shape = x.data.shape if isinstance(x, Tensor) else np.shape(x)
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(f"linear: input shape {shape} does not match "
+                             f"in_features={self.in_features}")
+        b = self.bias
+        if b is None:
+            return F.Linear()(x, self.weight)
+        return F.Linear()(x, self.weight, b)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

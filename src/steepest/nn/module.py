@@ -263,21 +263,39 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, prefix: str = "", _memo: set[int] | None = None
-                      ) -> Iterator[tuple[str, Module]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module and all below it (depth first, each once), with dotted names."""
-        memo = set() if _memo is None else _memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
-        yield prefix, self
-        for name, m in self._modules.items():
-            if m is not None:
-                yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+        out = []
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:  # iterative: no recursion limit, no generator chain per level
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append((name, m))
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()
+                    if c is not None]
+            stack.extend(reversed(kids))
+        return iter(out)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
+
+    def _module_list(self) -> list[Module]:
+        out = []
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append(m)
+            kids = [c for c in m._modules.values() if c is not None]
+            stack.extend(reversed(kids))
+        return out
 
     def named_parameters(self, prefix: str = "", recurse: bool = True
                          ) -> Iterator[tuple[str, Parameter]]:
@@ -292,8 +310,15 @@ class Module:
                 yield (f"{mp}.{name}" if mp else name), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        """The parameters in registration order (shared ones once)."""
+        out = []
+        seen: set[int] = set()
+        for m in self._module_list() if recurse else (self,):
+            for p in m._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    out.append(p)
+        return iter(out)
 
     def named_buffers(self, prefix: str = "", recurse: bool = True
                       ) -> Iterator[tuple[str, np.ndarray]]:
@@ -472,12 +497,13 @@ class Module:
         if not rows:
             rows = [(type(self).__name__, self)]
         outputs: dict[int, str] = {}
+        given = input_shape is not None
         if input_shape is None:
             first = next((m for m in self.modules() if hasattr(m, "in_features")), None)
             if first is not None:
                 input_shape = (first.in_features,)
         if input_shape is not None:
-            outputs = self._trace_shapes(tuple(input_shape), [m for _, m in rows])
+            outputs = self._trace_shapes(tuple(input_shape), [m for _, m in rows], given)
         header = ("Layer (type)", "Output shape", "Param shapes", "Params")
         table = []
         for name, m in rows:
@@ -502,7 +528,7 @@ class Module:
                   f"Non-trainable parameters: {_fmt_count(total - trainable)}"]
         return "\n".join(lines)
 
-    def _trace_shapes(self, input_shape: tuple[int, ...], mods: list[Module]
+    def _trace_shapes(self, input_shape: tuple[int, ...], mods: list[Module], warn: bool
                       ) -> dict[int, str]:
         shapes: dict[int, str] = {}
 
@@ -520,6 +546,8 @@ class Module:
             with no_grad():
                 self(Tensor(np.zeros((2, *input_shape), dtype=dtype)))
         except Exception as exc:  # the table still lists parameters without output shapes
+            if not warn:  # the input shape was only guessed from the first Linear
+                return {}
             warnings.warn(f"summary: forward pass on input shape (N, "
                           f"{', '.join(map(str, input_shape))}) failed ({exc}); output shapes "
                           f"are left out", stacklevel=3)
