@@ -112,7 +112,7 @@ def _run_train(args: argparse.Namespace) -> int:
     cfg = make_config(values)
     from pathlib import Path
 
-    from .train.history import atomic_write_text
+    from .atomic import atomic_write_text
 
     Path(cfg.out).mkdir(parents=True, exist_ok=True)
     if not args.resume:

@@ -17,13 +17,13 @@ import numpy as np
 
 from . import functional as F
 from . import optim
+from .atomic import atomic_open, atomic_write_text
 from .config import ConfigError, TrainConfig, make_config
 from .data import StandardScaler, split_indices
 from .models import mlp
 from .random import manual_seed
 from .serialization import load, save
 from .train import CSVLogger, EarlyStopping, evaluate, fit, predict
-from .train.history import atomic_write_text
 from .train.loop import nonfinite_rows
 
 MODEL_FORMAT = "steepest-model-v1"
@@ -210,10 +210,9 @@ def plot_history(history: Any, path: Path, title: str) -> None:
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    tmp = path.with_name(f".tmp-{path.name}")
-    fig.savefig(tmp, dpi=110, format="png")
+    with atomic_open(path) as f:
+        fig.savefig(f, dpi=110, format="png")
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_open
 from .tensor import Tensor
 
 __all__ = ["load", "save"]
@@ -96,31 +96,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root})
     arrays = dict(w.arrays)
     arrays[_MANIFEST] = np.frombuffer(manifest.encode("utf-8"), dtype=np.uint8)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)
 
 
 class _Reader:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from typing import Any
+
+from ..atomic import atomic_write_text
 
 
 class History:
@@ -70,21 +71,3 @@ class History:
 
     def __repr__(self) -> str:
         return f"History({len(self.rows)} epochs, columns={self.columns})"
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write a text file so that readers see the old or the new content, never a part."""
-    path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -16,12 +16,13 @@ import gzip
 import io
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ...atomic import atomic_write_bytes
 
 __all__ = ["read_idx", "write_idx", "parse_idx", "encode_idx", "read_idx_pair", "IDX_DTYPES"]
 
@@ -158,28 +159,6 @@ def encode_idx(array: Any) -> bytes:
     return header + np.ascontiguousarray(a, dtype=IDX_DTYPES[code]).tobytes()
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    """Write via a temporary file in the same directory and ``os.replace``.
-
-    A crash or a concurrent reader never sees a half-written file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a cache is meant to be shared
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write_idx(path: PathLike, array: Any, compress: bool | None = None) -> Path:
     """Write ``array`` as an IDX file, atomically; gzipped if the name ends in ``.gz``.
 
@@ -195,7 +174,7 @@ def write_idx(path: PathLike, array: Any, compress: bool | None = None) -> Path:
         with gzip.GzipFile(filename="", mode="wb", fileobj=bio, mtime=0, compresslevel=9) as gz:
             gz.write(payload)
         payload = bio.getvalue()
-    _atomic_write(p, payload)
+    atomic_write_bytes(p, payload)
     return p
 
 

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from .idx import _atomic_write, parse_idx, read_idx_pair
+from ...atomic import atomic_write_bytes
+from .idx import parse_idx, read_idx_pair
 
 __all__ = [
     "mnist",
@@ -365,7 +366,7 @@ def _obtain(
 
     def store(name: str, raw: bytes) -> None:
         try:
-            _atomic_write(cache / name, raw)
+            atomic_write_bytes(cache / name, raw)
         except OSError as exc:  # a read-only cache must not stop the load
             print(f"steepest: could not cache {name} in {cache}: {exc}", file=sys.stderr)
 
