@@ -90,5 +90,7 @@ def check(
         if b is None:
             assert a is None or np.allclose(a.data, 0), f"hvp {i}: torch has none"
             continue
-        assert a is not None, f"hvp {i}: steepest returned None"
+        if a is None:  # unused in our graph: torch's must be zero
+            assert not bool(b.abs().sum() > 0), f"hvp {i}: steepest returned None"
+            continue
         compare(a, b, f"second derivative (Hessian-vector product) of input {i}", rtol, atol)

@@ -167,3 +167,11 @@ def test_resume_after_interrupt_matches_uninterrupted(tmp_path, capsys, monkeypa
     a, b = st.load(ref / "model.npz")["state"], st.load(out / "model.npz")["state"]
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_default_out_dir_is_fresh(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for expected in ("runs/spirals", "runs/spirals-2"):
+        code, _, err = run(capsys, "train", *FAST)
+        assert code == 0, err
+        assert (tmp_path / expected / "model.npz").exists()

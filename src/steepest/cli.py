@@ -56,7 +56,8 @@ TRAIN_FLAGS: dict[str, tuple[Any, str]] = {
     "early-stopping": (int, "stop after this many epochs without validation improvement "
                             "and restore the best weights"),
     "seed": (int, "random seed (weights, shuffling, dropout)"),
-    "out": (str, "output folder"),
+    "out": (str, "output folder; an existing run there is never replaced without "
+                  "--overwrite (default: a new runs/DATASET[-N])"),
     "dtype": (str, "float32 or float64"),
 }
 BOOL_FLAGS = {"batch-norm": "batch normalisation after each hidden Linear",
@@ -80,7 +81,8 @@ def _add_train(sub: Any) -> None:
     for flag, (kind, text) in TRAIN_FLAGS.items():
         d = getattr(defaults, flag.replace("-", "_"))
         shown = ",".join(map(str, d)) if isinstance(d, list) else d
-        p.add_argument(f"--{flag}", type=kind, default=None, help=f"{text} (default: {shown})")
+        suffix = "" if flag == "out" else f" (default: {shown})"
+        p.add_argument(f"--{flag}", type=kind, default=None, help=f"{text}{suffix}")
     for flag, text in BOOL_FLAGS.items():
         p.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=None,
                        help=text)
@@ -109,8 +111,11 @@ def _run_train(args: argparse.Namespace) -> int:
         if os.path.exists(saved):
             with open(saved, encoding="utf-8") as f:
                 values = {**json.load(f), **values}
-    cfg = make_config(values)
     from pathlib import Path
+
+    if "out" not in values and not args.resume:
+        values["out"] = _fresh_run_dir(Path("runs"), str(values.get("dataset", "mnist")))
+    cfg = make_config(values)
 
     from .atomic import atomic_write_text
 
@@ -133,6 +138,15 @@ def _run_train(args: argparse.Namespace) -> int:
     shown = {k: (round(v, 5) if isinstance(v, float) else v) for k, v in result.items()}
     print("result: " + json.dumps(shown))
     return 0
+
+
+def _fresh_run_dir(root: Any, dataset: str) -> str:
+    """runs/NAME, or runs/NAME-2, -3, ... so that a default run never meets an old one."""
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in dataset.rsplit("/", 1)[-1])
+    candidate, k = root / name, 2
+    while candidate.exists():
+        candidate, k = root / f"{name}-{k}", k + 1
+    return str(candidate)
 
 
 def _add_evaluate(sub: Any) -> None:

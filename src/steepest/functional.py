@@ -340,37 +340,71 @@ class Linear(Function):
         return y
 
     def backward(self, gy, y, x, w, b=None):
-        gx = gy @ w if self.needs_grad(0) else None
-        gw = gb = None
-        need_w = self.needs_grad(1)
-        need_b = b is not None and self.needs_grad(2)
-        if need_w or need_b:
-            if x.ndim != 2:  # (..., in): fold the leading axes into one batch axis
-                x = x.reshape(-1, w.shape[1])
-                gy = gy.reshape(-1, w.shape[0])
-            if need_w:
-                gw = gy.T @ x
-            if need_b:
-                gb = gy.sum(axis=0)
-        if b is None:
-            return gx, gw
-        return gx, gw, gb
+        return _linear_grads(self, gy, x, w, b)
+
+
+def _linear_grads(fn: Function, g: Any, x: Any, w: Any, b: Any) -> tuple:
+    """Gradients of x @ w.T + b given the output gradient g (shared by the fused nodes)."""
+    gx = g @ w if fn.needs_grad(0) else None
+    gw = gb = None
+    need_w = fn.needs_grad(1)
+    need_b = b is not None and fn.needs_grad(2)
+    if need_w or need_b:
+        if x.ndim != 2:  # (..., in): fold the leading axes into one batch axis
+            x = x.reshape(-1, w.shape[1])
+            g = g.reshape(-1, w.shape[0])
+        if need_w:
+            gw = g.T @ x
+        if need_b:
+            gb = g.sum(axis=0)
+    if b is None:
+        return gx, gw
+    return gx, gw, gb
+
+
+class LinearReLU(Function):
+    """relu(x Wᵀ + b) in one node: the ReLU runs in place on the product and its backward
+    masks the gradient before the affine gradients (no separate activation tensor)."""
+
+    __slots__ = ()
+
+    def forward(self, x, w, b=None):
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return np.maximum(y, _zero_row(y.shape[-1], y.dtype), out=y)
+
+    def backward(self, gy, y, x, w, b=None):
+        return _linear_grads(self, gy * (y > 0), x, w, b)
+
+    @property
+    def name(self) -> str:
+        return "linear_relu"
+
+
+def _check_linear(x: Any, weight: Any, bias: Any, name: str) -> None:
+    xs, ws = _shape(x), _shape(weight)
+    if len(ws) != 2:
+        raise ValueError(f"{name}: weight must be 2-D (out_features, in_features), got shape "
+                         f"{ws}")
+    if not xs or xs[-1] != ws[1]:
+        raise ValueError(f"{name}: input shape {xs} does not match in_features={ws[1]}")
+    if bias is not None and _shape(bias) != (ws[0],):
+        raise ValueError(f"{name}: bias shape {_shape(bias)} does not match "
+                         f"out_features={ws[0]}")
+
+
+def linear_relu(x: Any, weight: Any, bias: Any = None) -> Any:
+    """``relu(x @ weight.T + bias)`` as one fused node (what ``Sequential`` uses for a
+    Linear followed by a ReLU); the values and gradients equal the two separate ops."""
+    _check_linear(x, weight, bias, "linear_relu")
+    return LinearReLU()(x, weight) if bias is None else LinearReLU()(x, weight, bias)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
     """Affine map ``x @ weight.T + bias`` (one fused node); weight is (out, in)."""
-    xs, ws = _shape(x), _shape(weight)
-    if len(ws) != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
-                         f"{ws}")
-    if not xs or xs[-1] != ws[1]:
-        raise ValueError(f"linear: input shape {xs} does not match in_features={ws[1]}")
-    if bias is None:
-        return Linear()(x, weight)
-    if _shape(bias) != (ws[0],):
-        raise ValueError(f"linear: bias shape {_shape(bias)} does not match "
-                         f"out_features={ws[0]}")
-    return Linear()(x, weight, bias)
+    _check_linear(x, weight, bias, "linear")
+    return Linear()(x, weight) if bias is None else Linear()(x, weight, bias)
 
 
 class Dropout(Function):

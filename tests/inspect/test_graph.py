@@ -35,14 +35,14 @@ def test_dot_contains_ops_tensors_and_edges():
     model, loss = _loss()
     dot = draw_graph(loss, params=model)
     nodes, edges = _check_dot(dot)
-    for op in ("linear", "relu", "crossentropy", "mul"):
+    for op in ("linear_relu", "linear", "crossentropy", "mul"):
         assert f'label="{op}' in dot, op
     assert "0.weight\\n(8, 4) float32" in dot and "2.bias\\n(3,) float32" in dot
     assert "x\\n(5, 4) float32" in dot
     assert "(5,) int64" in dot  # the labels
     n_ops = sum(1 for n in nodes if n.startswith("f"))
-    assert n_ops == 5  # linear, relu, linear, crossentropy, mul
-    assert len(edges) == (3 + 1 + 3 + 2 + 1) + 5  # input edges of each op + one output each
+    assert n_ops == 4  # linear_relu (Sequential fuses Linear → ReLU), linear, crossentropy, mul
+    assert len(edges) == (3 + 3 + 2 + 1) + 4  # input edges of each op + one output each
     assert dot == draw_graph(loss, params=model)  # deterministic node names
 
 

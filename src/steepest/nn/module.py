@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import functional as F
 from ..autograd import no_grad
 from ..tensor import Tensor
 
@@ -601,8 +602,23 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
+        from .activation import ReLU  # noqa: PLC0415 (layers import this module)
+        from .layers import Linear
+
+        mods = list(self._modules.values())
+        i, n = 0, len(mods)
+        while i < n:
+            m = mods[i]
+            nxt = mods[i + 1] if i + 1 < n else None
+            if (type(m) is Linear and type(nxt) is ReLU and not m._forward_hooks
+                    and not nxt._forward_hooks):
+                # Linear → ReLU runs as one fused node: same values and gradients, one
+                # temporary and one graph node less (hooks on either disable the fusion)
+                x = F.linear_relu(x, m.weight, m.bias)
+                i += 2
+                continue
             x = m(x)
+            i += 1
         return x
 
     def append(self, module: Module) -> Sequential:

@@ -237,6 +237,10 @@ class Optimizer:
 
     def _check_grads(self) -> bool:
         """Validate every gradient; False when the step must be skipped."""
+        with np.errstate(over="ignore", invalid="ignore"):  # once per step, not per tensor
+            return self._check_grads_unguarded()
+
+    def _check_grads_unguarded(self) -> bool:
         check = self.nonfinite != "ignore"
         for gi, group in enumerate(self.param_groups):
             for j, p in enumerate(group["params"]):
@@ -401,9 +405,8 @@ def _all_finite(a: np.ndarray) -> bool:
     """Cheap finiteness test: one BLAS dot (NaN/inf propagate), exact check only on doubt."""
     if a.dtype.kind != "f":
         return True
-    flat = a.reshape(-1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        s = float(np.dot(flat, flat))
+    flat = a.reshape(-1, order="A")  # no copy for C- or Fortran-ordered gradients
+    s = float(np.dot(flat, flat))  # the caller silences overflow warnings
     if math.isfinite(s):
         return True
     return bool(np.isfinite(a).all())  # the dot may overflow for finite huge values
