@@ -94,12 +94,13 @@ class Trainer:
 class _Interrupt:
     """Turns the first Ctrl-C into a flag checked between steps; a second one aborts."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self.requested = False
+        self.enabled = enabled
         self._old: Any = None
 
     def __enter__(self) -> _Interrupt:
-        if threading.current_thread() is threading.main_thread():
+        if self.enabled and threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGINT, self._handle)
         return self
 
@@ -139,6 +140,7 @@ def fit(
     resume: str | os.PathLike | None = None,
     progress: bool | Callback = True,
     plateau_monitor: str | None = None,
+    handle_interrupt: bool = True,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
@@ -164,6 +166,9 @@ def fit(
         Continue from a checkpoint; the result is bit-identical to an uninterrupted run.
     progress : bool or ProgressBar
         Show a live progress bar (on a terminal) and one line per epoch.
+    handle_interrupt : bool
+        Turn Ctrl-C into a clean stop with a checkpoint (the default). ``False`` leaves
+        ``KeyboardInterrupt`` to the caller (e.g. a hyperparameter search).
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -219,7 +224,7 @@ def fit(
             "epoch": epoch, "step": step, "partial": sums,
         }
 
-    with _Interrupt() as interrupt:
+    with _Interrupt(handle_interrupt) as interrupt:
         for epoch in range(start_epoch, epochs):
             trainer.epoch = epoch + 1
             model.train()
