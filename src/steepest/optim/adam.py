@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _fused
 from .optimizer import (
     Optimizer,
     _check_betas,
@@ -92,12 +93,16 @@ class Adam(Optimizer):
                     state["max_exp_avg_sq"] = np.zeros_like(p)
             state["step"] = step = state["step"] + 1
             m, v = state["exp_avg"], state["exp_avg_sq"]
+            step_size = lr / (1.0 - b1 ** step)
+            bc2_sqrt = math.sqrt(1.0 - b2 ** step)
+            if not amsgrad and _fused.adam_step(
+                    p, g, m, v, lr=lr, b1=b1, b2=b2, eps=eps, wd=wd, decoupled=decoupled,
+                    maximize=maximize, step_size=step_size, bc2_sqrt=bc2_sqrt):
+                continue  # one compiled pass (numba) did the update below
             d = _decayed_grad(self, p, g, wd, decoupled, lr, maximize)
             t = self._work(1, p)
             _lerp_(m, d, 1.0 - b1, t)
             _ema_sq_(v, d, b2, t)
-            step_size = lr / (1.0 - b1 ** step)
-            bc2_sqrt = math.sqrt(1.0 - b2 ** step)
             if amsgrad:
                 vmax = state.get("max_exp_avg_sq")
                 if vmax is None:  # amsgrad switched on after the first steps

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _fused
 from .optimizer import Optimizer, _check_lr, _check_nonneg, _effective_grad
 
 __all__ = ["SGD", "Momentum", "Nesterov"]
@@ -74,6 +75,10 @@ class SGD(Optimizer):
         nesterov = bool(group["nesterov"])
         maximize = bool(group["maximize"])
         for p, g, state in zip(params, grads, states):
+            if _fused.sgd_step(p, g, state.get("momentum_buffer"), lr=lr, wd=wd,
+                               maximize=maximize, momentum=momentum, dampening=dampening,
+                               nesterov=nesterov):
+                continue  # one compiled pass (numba) did the update below
             d = _effective_grad(self, p, g, wd, maximize)
             own = d is not g  # d is a scratch array we may overwrite
             if momentum != 0:

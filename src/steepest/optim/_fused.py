@@ -1,0 +1,127 @@
+"""Optional fused optimiser kernels (numba): one pass over memory instead of a dozen.
+
+NumPy has no fused multiply-add over arrays, so an Adam step is about 13 passes over each
+parameter-sized array; compiled with numba it is one pass, split over the cores for large
+tensors. The arithmetic is the NumPy path's, operation for operation and in the
+parameter's dtype, so both give the same numbers. Used only when numba is installed
+(``pip install steepest[fast]``) and ``STEEPEST_NO_NUMBA`` is not set; the NumPy path is
+always the fallback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+try:  # pragma: no cover - depends on the environment
+    if os.environ.get("STEEPEST_NO_NUMBA"):
+        raise ImportError
+    import numba
+except ImportError:  # pragma: no cover
+    numba = None
+
+AVAILABLE = numba is not None
+PARALLEL_MIN = 1 << 15  # below this many elements threads cost more than they save
+
+
+def _adam_one(pi, gi, mi, vi, decay, wd, neg, w1, b2, w2, eps_c, step_c):  # noqa: PLR0913
+    """One element of the update, in the NumPy path's order of operations."""
+    if decay != 1:
+        pi = pi * decay
+    if wd != 0:
+        d = pi * wd - gi if neg else pi * wd + gi
+    else:
+        d = -gi if neg else gi
+    mi = mi + (d - mi) * w1
+    vi = vi * b2 + (d * d) * w2
+    return pi - (mi / (np.sqrt(vi) + eps_c)) * step_c, mi, vi
+
+
+def _adam_loop(p, g, m, v, decay, wd, neg, w1, b2, w2, eps_c, step_c):  # noqa: PLR0913
+    for i in range(p.size):
+        p[i], m[i], v[i] = _adam_one(p[i], g[i], m[i], v[i], decay, wd, neg, w1, b2, w2,
+                                     eps_c, step_c)
+
+
+def _adam_ploop(p, g, m, v, decay, wd, neg, w1, b2, w2, eps_c, step_c):  # noqa: PLR0913
+    for i in numba.prange(p.size):
+        p[i], m[i], v[i] = _adam_one(p[i], g[i], m[i], v[i], decay, wd, neg, w1, b2, w2,
+                                     eps_c, step_c)
+
+
+def _sgd_one(pi, gi, bi, lr, wd, neg, mom, damp_w, nesterov):  # noqa: PLR0913
+    if wd != 0:
+        d = pi * wd - gi if neg else pi * wd + gi
+    else:
+        d = -gi if neg else gi
+    if mom != 0:
+        bi = bi * mom + (d * damp_w if damp_w != 1 else d)
+        d = d + bi * mom if nesterov else bi
+    return pi - d * lr, bi
+
+
+def _sgd_loop(p, g, b, lr, wd, neg, mom, damp_w, nesterov):  # noqa: PLR0913
+    for i in range(p.size):
+        pi, bi = _sgd_one(p[i], g[i], b[i], lr, wd, neg, mom, damp_w, nesterov)
+        p[i] = pi
+        if mom != 0:  # without momentum b is p itself (no buffer)
+            b[i] = bi
+
+
+def _sgd_ploop(p, g, b, lr, wd, neg, mom, damp_w, nesterov):  # noqa: PLR0913
+    for i in numba.prange(p.size):
+        pi, bi = _sgd_one(p[i], g[i], b[i], lr, wd, neg, mom, damp_w, nesterov)
+        p[i] = pi
+        if mom != 0:
+            b[i] = bi
+
+
+if AVAILABLE:  # pragma: no branch
+    _sgd_one = numba.njit(inline="always", cache=True)(_sgd_one)
+    _sgd_serial = numba.njit(cache=True)(_sgd_loop)
+    _sgd_parallel = numba.njit(parallel=True, cache=True)(_sgd_ploop)
+    _adam_one = numba.njit(inline="always", cache=True)(_adam_one)
+    _adam_serial = numba.njit(cache=True)(_adam_loop)
+    _adam_parallel = numba.njit(parallel=True, cache=True)(_adam_ploop)
+
+
+def adam_step(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr: float,
+              b1: float, b2: float, eps: float, wd: float, decoupled: bool, maximize: bool,
+              step_size: float, bc2_sqrt: float) -> bool:
+    """One fused Adam/AdamW update in place; False when the arrays do not qualify (the
+    caller then takes the NumPy path)."""
+    if not _qualifies(p, g, m, v):
+        return False
+    t: Any = p.dtype.type  # constants in the parameter's dtype, as NumPy uses them
+    decay = t(1.0 - lr * wd) if (decoupled and wd != 0) else t(1.0)
+    l2 = t(0.0) if decoupled else t(wd)
+    args = (decay, l2, bool(maximize), t(1.0 - b1), t(b2), t(1.0 - b2), t(eps * bc2_sqrt),
+            t(step_size * bc2_sqrt))
+    pf, gf, mf, vf = p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1)
+    if p.size >= PARALLEL_MIN:
+        _adam_parallel(pf, gf, mf, vf, *args)
+    else:
+        _adam_serial(pf, gf, mf, vf, *args)
+    return True
+
+
+def _qualifies(*arrays: np.ndarray) -> bool:
+    p = arrays[0]
+    return AVAILABLE and p.dtype.kind == "f" and all(
+        a.flags.c_contiguous and a.dtype == p.dtype for a in arrays)
+
+
+def sgd_step(p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, *, lr: float, wd: float,
+             maximize: bool, momentum: float, dampening: float, nesterov: bool) -> bool:
+    """One fused SGD update (plain or with an existing momentum buffer) in place; False
+    when the arrays do not qualify."""
+    b = buf if buf is not None else p  # unused without momentum
+    if (momentum != 0 and buf is None) or not _qualifies(p, g, b):
+        return False
+    t: Any = p.dtype.type
+    args = (t(lr), t(wd), bool(maximize), t(momentum), t(1.0 - dampening), bool(nesterov))
+    fn = _sgd_parallel if p.size >= PARALLEL_MIN else _sgd_serial
+    fn(p.reshape(-1), g.reshape(-1), b.reshape(-1), *args)
+    return True
