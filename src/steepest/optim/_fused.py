@@ -23,7 +23,12 @@ except ImportError:  # pragma: no cover
     numba = None
 
 AVAILABLE = numba is not None
-PARALLEL_MIN = 1 << 15  # below this many elements threads cost more than they save
+#: The kernels are compiled with ``parallel=True`` (which lets LLVM vectorise them: ~7x
+#: faster than the plain loop) but run on one numba thread: more threads would compete
+#: with OpenBLAS's threads, which spin right after a GEMM (a 10x slowdown in training).
+KERNEL_THREADS = int(os.environ.get("STEEPEST_NUMBA_THREADS", 1))
+#: Launching a kernel costs ~15 µs; below this many elements the NumPy path is faster.
+MIN_SIZE = 1 << 16
 
 
 def _adam_one(pi, gi, mi, vi, decay, wd, neg, w1, b2, w2, eps_c, step_c):  # noqa: PLR0913
@@ -37,12 +42,6 @@ def _adam_one(pi, gi, mi, vi, decay, wd, neg, w1, b2, w2, eps_c, step_c):  # noq
     mi = mi + (d - mi) * w1
     vi = vi * b2 + (d * d) * w2
     return pi - (mi / (np.sqrt(vi) + eps_c)) * step_c, mi, vi
-
-
-def _adam_loop(p, g, m, v, decay, wd, neg, w1, b2, w2, eps_c, step_c):  # noqa: PLR0913
-    for i in range(p.size):
-        p[i], m[i], v[i] = _adam_one(p[i], g[i], m[i], v[i], decay, wd, neg, w1, b2, w2,
-                                     eps_c, step_c)
 
 
 def _adam_ploop(p, g, m, v, decay, wd, neg, w1, b2, w2, eps_c, step_c):  # noqa: PLR0913
@@ -62,14 +61,6 @@ def _sgd_one(pi, gi, bi, lr, wd, neg, mom, damp_w, nesterov):  # noqa: PLR0913
     return pi - d * lr, bi
 
 
-def _sgd_loop(p, g, b, lr, wd, neg, mom, damp_w, nesterov):  # noqa: PLR0913
-    for i in range(p.size):
-        pi, bi = _sgd_one(p[i], g[i], b[i], lr, wd, neg, mom, damp_w, nesterov)
-        p[i] = pi
-        if mom != 0:  # without momentum b is p itself (no buffer)
-            b[i] = bi
-
-
 def _sgd_ploop(p, g, b, lr, wd, neg, mom, damp_w, nesterov):  # noqa: PLR0913
     for i in numba.prange(p.size):
         pi, bi = _sgd_one(p[i], g[i], b[i], lr, wd, neg, mom, damp_w, nesterov)
@@ -80,11 +71,20 @@ def _sgd_ploop(p, g, b, lr, wd, neg, mom, damp_w, nesterov):  # noqa: PLR0913
 
 if AVAILABLE:  # pragma: no branch
     _sgd_one = numba.njit(inline="always", cache=True)(_sgd_one)
-    _sgd_serial = numba.njit(cache=True)(_sgd_loop)
     _sgd_parallel = numba.njit(parallel=True, cache=True)(_sgd_ploop)
     _adam_one = numba.njit(inline="always", cache=True)(_adam_one)
-    _adam_serial = numba.njit(cache=True)(_adam_loop)
     _adam_parallel = numba.njit(parallel=True, cache=True)(_adam_ploop)
+
+
+def _launch(kernel: Any, *args: Any) -> None:
+    before = numba.get_num_threads()
+    if before != KERNEL_THREADS:
+        numba.set_num_threads(min(KERNEL_THREADS, numba.config.NUMBA_NUM_THREADS))
+    try:
+        kernel(*args)
+    finally:
+        if before != KERNEL_THREADS:
+            numba.set_num_threads(before)
 
 
 def adam_step(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr: float,
@@ -99,29 +99,24 @@ def adam_step(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr:
     l2 = t(0.0) if decoupled else t(wd)
     args = (decay, l2, bool(maximize), t(1.0 - b1), t(b2), t(1.0 - b2), t(eps * bc2_sqrt),
             t(step_size * bc2_sqrt))
-    pf, gf, mf, vf = p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1)
-    if p.size >= PARALLEL_MIN:
-        _adam_parallel(pf, gf, mf, vf, *args)
-    else:
-        _adam_serial(pf, gf, mf, vf, *args)
+    _launch(_adam_parallel, p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), *args)
     return True
 
 
 def _qualifies(*arrays: np.ndarray) -> bool:
     p = arrays[0]
-    return AVAILABLE and p.dtype.kind == "f" and all(
+    return AVAILABLE and p.size >= MIN_SIZE and p.dtype.kind == "f" and all(
         a.flags.c_contiguous and a.dtype == p.dtype for a in arrays)
 
 
 def sgd_step(p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, *, lr: float, wd: float,
              maximize: bool, momentum: float, dampening: float, nesterov: bool) -> bool:
-    """One fused SGD update (plain or with an existing momentum buffer) in place; False
-    when the arrays do not qualify."""
-    b = buf if buf is not None else p  # unused without momentum
-    if (momentum != 0 and buf is None) or not _qualifies(p, g, b):
+    """One fused SGD-with-momentum update (existing buffer) in place; False when the arrays
+    do not qualify. Plain SGD stays on NumPy: two passes, nothing to fuse."""
+    if momentum == 0 or buf is None or not _qualifies(p, g, buf):
         return False
+    b = buf
     t: Any = p.dtype.type
     args = (t(lr), t(wd), bool(maximize), t(momentum), t(1.0 - dampening), bool(nesterov))
-    fn = _sgd_parallel if p.size >= PARALLEL_MIN else _sgd_serial
-    fn(p.reshape(-1), g.reshape(-1), b.reshape(-1), *args)
+    _launch(_sgd_parallel, p.reshape(-1), g.reshape(-1), b.reshape(-1), *args)
     return True
