@@ -578,7 +578,7 @@ def check_symmetry(model: Module, warn: bool = True) -> list[str]:
             if warn:
                 warnings.warn(
                     f"weight '{name}' (shape {_fmt_shape(a.shape)}) has all entries equal to "
-                    f"{a.flat[0]!r}: its units compute the same function and get the same "
+                    f"{a.flat[0].item()!r}: its units compute the same function and get the same "
                     f"gradient, so training cannot make them differ (symmetry is never "
                     f"broken). Initialise it randomly, e.g. with "
                     f"steepest.nn.init.kaiming_uniform_ or xavier_uniform_.",
