@@ -19,13 +19,27 @@ _GENERATOR: contextvars.ContextVar[np.random.Generator] = contextvars.ContextVar
 )
 
 
+def _check_seed(seed: Any, where: str, none_ok: bool) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        allowed = "a non-negative integer or None" if none_ok else "a non-negative integer"
+        raise ValueError(f"{where}: seed must be {allowed}, got {seed!r}")
+    return int(seed)
+
+
 def manual_seed(seed: int) -> np.random.Generator:
     """Seed steepest's random generator (like ``torch.manual_seed``) and return it."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"manual_seed: seed must be a non-negative integer, got {seed!r}")
-    gen = np.random.default_rng(int(seed))
+    gen = np.random.default_rng(_check_seed(seed, "manual_seed", none_ok=False))
     _GENERATOR.set(gen)
     return gen
+
+
+def generator_for(seed: int | None, where: str) -> np.random.Generator:
+    """A generator of its own for ``seed``, or steepest's shared one when ``seed`` is None
+    (so an unseeded call still follows ``manual_seed``). ``where`` names the caller in
+    the error for a bad seed."""
+    if seed is None:
+        return generator()
+    return np.random.default_rng(_check_seed(seed, where, none_ok=True))
 
 
 def generator() -> np.random.Generator:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from steepest.random import generator
+from steepest.random import generator_for
 
 from .dataset import as_array
 
@@ -26,14 +26,6 @@ __all__ = [
     "KFold",
     "StratifiedKFold",
 ]
-
-
-def _rng(seed: int | None, where: str) -> np.random.Generator:
-    if seed is None:
-        return generator()
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{where}: seed must be a non-negative integer or None, got {seed!r}")
-    return np.random.default_rng(int(seed))
 
 
 def _apportion(total: int, fractions: Sequence[float]) -> np.ndarray:
@@ -170,7 +162,7 @@ def split_indices(
     n = int(n)
     totals = _apportion(n, fr)
     if stratify is None:
-        order = _rng(seed, where).permutation(n) if shuffle else np.arange(n)
+        order = generator_for(seed, where).permutation(n) if shuffle else np.arange(n)
         bounds = np.concatenate([[0], np.cumsum(totals)])
         return [order[bounds[k] : bounds[k + 1]] for k in range(len(fr))]
     if not shuffle:
@@ -180,7 +172,7 @@ def split_indices(
         raise ValueError(
             f"{where}: stratify must be a 1-D label array of length {n}, got shape {labels.shape}"
         )
-    rng = _rng(seed, where)
+    rng = generator_for(seed, where)
     classes, inverse, class_counts = np.unique(labels, return_inverse=True, return_counts=True)
     counts = _stratified_counts(class_counts.astype(np.int64), fr, totals)
     # Shuffle all samples once, then stable-sort by class: each class's members end up in a
@@ -296,7 +288,7 @@ class KFold:
         return int(n)
 
     def _fold_ids(self, n: int, y: Any) -> np.ndarray:
-        order = _rng(self.seed, "KFold").permutation(n) if self.shuffle else np.arange(n)
+        order = generator_for(self.seed, "KFold").permutation(n) if self.shuffle else np.arange(n)
         sizes = np.full(self.n_splits, n // self.n_splits, dtype=np.int64)
         sizes[: n % self.n_splits] += 1
         fold = np.empty(n, dtype=np.int64)
@@ -358,7 +350,7 @@ class StratifiedKFold(KFold):
         y_sorted = np.sort(inverse)
         # allocation[f, c]: members of class c in fold f (deal sorted labels round-robin).
         allocation = np.stack([np.bincount(y_sorted[f::k], minlength=n_classes) for f in range(k)])
-        rng = _rng(self.seed, "StratifiedKFold") if self.shuffle else None
+        rng = generator_for(self.seed, "StratifiedKFold") if self.shuffle else None
         fold = np.empty(n, dtype=np.int64)
         for c in range(n_classes):  # a loop over classes, not samples
             ids = np.repeat(np.arange(k), allocation[:, c])

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from steepest.random import generator
+from steepest.random import generator_for
 
 __all__ = [
     "spirals",
@@ -24,14 +24,6 @@ __all__ = [
     "linear_features",
     "mnist_like",
 ]
-
-
-def _rng(seed: int | None, where: str) -> np.random.Generator:
-    if seed is None:
-        return generator()
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{where}: seed must be a non-negative integer or None, got {seed!r}")
-    return np.random.default_rng(int(seed))
 
 
 def _count(n: Any, what: str, where: str, minimum: int = 1) -> int:
@@ -72,7 +64,7 @@ def spirals(
     k = _count(n_classes, "n_classes", where)
     sd = _noise(noise, where)
     dt = _float_dtype(dtype, where)
-    rng = _rng(seed, where)
+    rng = generator_for(seed, where)
     r = np.tile(np.linspace(0.0, 1.0, n), k)
     t = (np.linspace(0.0, 4.0, n)[None, :] + 4.0 * np.arange(k)[:, None]).ravel()
     t = t + sd * rng.standard_normal(n * k)
@@ -96,7 +88,7 @@ def two_moons(
     n = _count(n, "n", where, minimum=2)
     sd = _noise(noise, where)
     dt = _float_dtype(dtype, where)
-    rng = _rng(seed, where)
+    rng = generator_for(seed, where)
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0.0, math.pi, n_out)
@@ -131,7 +123,7 @@ def sine_regression(
     dt = _float_dtype(dtype, where)
     if not low < high:
         raise ValueError(f"{where}: need low < high, got low={low}, high={high}")
-    rng = _rng(seed, where)
+    rng = generator_for(seed, where)
     x = rng.uniform(float(low), float(high), size=(n, 1))
     y = np.sin(x) + sd * rng.standard_normal((n, 1))
     return x.astype(dt), y.astype(dt)
@@ -179,7 +171,7 @@ def linear_features(
         raise ValueError(f"{where}: informative={k} exceeds n_features={d}")
     sd = _noise(noise, where)
     dt = _float_dtype(dtype, where)
-    rng = _rng(seed, where)
+    rng = generator_for(seed, where)
     X = rng.standard_normal((n, d))
     coef = np.zeros(d)
     coef[:k] = rng.uniform(1.0, 3.0, size=k) * rng.choice([-1.0, 1.0], size=k)
@@ -226,7 +218,7 @@ def mnist_like(
     c = _count(n_classes, "n_classes", where, minimum=2)
     sd = _noise(noise, where)
     dt = _float_dtype(dtype, where)
-    rng = _rng(seed, where)
+    rng = generator_for(seed, where)
     protos = _prototypes(c, prototype_seed).astype(np.float32).reshape(c, 28, 28)
     y = np.arange(n, dtype=np.int64) % c
     y = y[rng.permutation(n)]
