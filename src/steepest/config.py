@@ -8,12 +8,13 @@ the notes advise, so a result can always be traced back to its settings.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .suggest import did_you_mean, unknown
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,8 +76,7 @@ FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
 
 def _suggest(key: str) -> str:
-    hint = difflib.get_close_matches(key, list(FIELDS), n=1, cutoff=0.5)
-    return f"; did you mean {hint[0]!r}?" if hint else f"; valid keys: {', '.join(FIELDS)}"
+    return did_you_mean(key, FIELDS, cutoff=0.5) or f"; valid keys: {', '.join(FIELDS)}"
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -143,14 +143,10 @@ def load_toml(path: str | Path) -> dict[str, Any]:
 
 
 def validate(cfg: TrainConfig) -> None:
-    from difflib import get_close_matches
-
     def choice(key: str, options: tuple[str, ...]) -> None:
         value = getattr(cfg, key)
         if value not in options:
-            hint = get_close_matches(str(value), options, n=1)
-            raise ConfigError(f"unknown {key} {value!r}" + (f"; did you mean {hint[0]!r}?"
-                              if hint else "") + f" (choose from {', '.join(options)})")
+            raise ConfigError(unknown(key, value, options))
 
     choice("optimizer", OPTIMIZERS)
     choice("schedule", SCHEDULES)

@@ -14,20 +14,13 @@ import numpy as np
 
 from . import nn
 from .nn import init as _init
+from .suggest import unknown
 
 ACTIVATIONS = {
     "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU,
     "elu": nn.ELU, "gelu": nn.GELU, "softplus": nn.Softplus,
 }
 INITS = ("he", "xavier", "lecun", "default", "normal", "zeros")
-
-
-def _suggest(value: str, choices: Sequence[str], what: str) -> ValueError:
-    from difflib import get_close_matches
-
-    hint = get_close_matches(value, list(choices), n=1)
-    extra = f"; did you mean {hint[0]!r}?" if hint else ""
-    return ValueError(f"unknown {what} {value!r}{extra} (choose from {', '.join(choices)})")
 
 
 def init_weight(weight: Any, scheme: str, activation: str = "relu", std: float = 0.01) -> None:
@@ -51,7 +44,7 @@ def init_weight(weight: Any, scheme: str, activation: str = "relu", std: float =
     elif scheme == "zeros":
         _init.zeros_(weight)
     elif scheme != "default":
-        raise _suggest(scheme, INITS, "init")
+        raise ValueError(unknown("init", scheme, INITS))
 
 
 def mlp(
@@ -69,7 +62,7 @@ def mlp(
         raise ValueError(f"mlp: sizes must list at least an input and an output width, all "
                          f"positive, got {sizes}")
     if activation not in ACTIVATIONS:
-        raise _suggest(activation, list(ACTIVATIONS), "activation")
+        raise ValueError(unknown("activation", activation, ACTIVATIONS))
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"mlp: dropout must be in [0, 1), got {dropout}")
     layers: list[nn.Module] = []

@@ -23,6 +23,7 @@ from .data import StandardScaler, split_indices
 from .models import mlp
 from .random import manual_seed
 from .serialization import load, save
+from .suggest import unknown
 from .train import CSVLogger, EarlyStopping, evaluate, fit, predict
 from .train.loop import nonfinite_rows
 
@@ -102,11 +103,7 @@ def load_data(name: str, data_dir: str | None = None, seed: int = 0) -> Data:
         x, y = ds.sine_regression(1000, seed=seed)
         return _split_synthetic(x, y, seed, "regression")
     names = ["mnist", "fashion-mnist", "mnist-small", "spirals", "moons", "sine", "mnist-like"]
-    from difflib import get_close_matches
-
-    hint = get_close_matches(name, names, n=1)
-    raise ConfigError(f"unknown dataset {name!r}" + (f"; did you mean {hint[0]!r}?" if hint
-                      else "") + f" (choose from {', '.join(names)}, or a .npz file)")
+    raise ConfigError(unknown("dataset", name, names, also="or a .npz file"))
 
 
 def check_labels(y: np.ndarray, n_classes: int, where: str) -> None:

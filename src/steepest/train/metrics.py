@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ..suggest import unknown
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -90,8 +92,4 @@ def resolve(metric: Any) -> tuple[str, Metric]:
     if isinstance(metric, str) and metric.startswith("top") and metric[3:].isdigit():
         k = int(metric[3:])
         return metric, lambda o, t: top_k_accuracy(o, t, k)
-    from difflib import get_close_matches
-
-    hint = get_close_matches(str(metric), list(METRICS), n=1)
-    raise ValueError(f"unknown metric {metric!r}" + (f"; did you mean {hint[0]!r}?" if hint
-                                                       else f"; choose from {sorted(METRICS)}"))
+    raise ValueError(unknown("metric", metric, METRICS, also="topK for any K, or a callable"))
