@@ -157,8 +157,15 @@ def build_scheduler(cfg: TrainConfig, opt: optim.Optimizer) -> Any:
     ], milestones=[warm])
 
 
+def task_loss_and_metrics(task: str) -> tuple[Any, list[str]]:
+    """The plain loss and the reported metrics of a task (penalties are added elsewhere)."""
+    if task == "classification":
+        return F.cross_entropy, ["accuracy"]
+    return F.mse_loss, ["mae"]
+
+
 def build_loss(cfg: TrainConfig, model: Any, task: str) -> Any:
-    base = F.cross_entropy if task == "classification" else F.mse_loss
+    base = task_loss_and_metrics(task)[0]
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")
                and p.ndim == 2]
     if not (cfg.l1 or cfg.l2 or cfg.elastic_net):
@@ -263,7 +270,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     opt = build_optimizer(cfg, list(model.parameters()))
     sched = build_scheduler(cfg, opt)
     loss = build_loss(cfg, model, data.task)
-    metrics = ["accuracy"] if data.task == "classification" else ["mae"]
+    base_loss, metrics = task_loss_and_metrics(data.task)
     out.mkdir(parents=True, exist_ok=True)
     callbacks: list[Any] = [CSVLogger(out / "history.csv")]
     if cfg.early_stopping is not None:
@@ -279,7 +286,6 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                   progress=progress)
     if history.interrupted:
         return {"interrupted": True, "checkpoint": str(ckpt_path)}
-    base_loss = F.cross_entropy if data.task == "classification" else F.mse_loss
     test = evaluate(model, base_loss, (x_te, data.y_test), metrics)
     result = {
         "test_loss": test["loss"],
@@ -338,14 +344,19 @@ def load_model(path: str | os.PathLike) -> tuple[Any, TrainConfig, Any, str]:
     return model, cfg, scaler, obj["task"]
 
 
+def _model_inputs(x: np.ndarray, scaler: Any, cfg: TrainConfig) -> np.ndarray:
+    """Inputs as the saved model saw them in training: scaled, in its dtype."""
+    if scaler is not None:
+        x = scaler.transform(x)
+    return x.astype(np.dtype(cfg.dtype), copy=False)
+
+
 def evaluate_saved(path: str | os.PathLike, dataset: str | None = None,
                    data_dir: str | None = None) -> dict[str, float]:
     model, cfg, scaler, task = load_model(path)
     data = load_data(dataset or cfg.dataset, data_dir or cfg.data_dir, cfg.seed)
-    x = data.x_test if scaler is None else scaler.transform(data.x_test)
-    x = x.astype(np.dtype(cfg.dtype), copy=False)
-    base = F.cross_entropy if task == "classification" else F.mse_loss
-    metrics = ["accuracy"] if task == "classification" else ["mae"]
+    x = _model_inputs(data.x_test, scaler, cfg)
+    base, metrics = task_loss_and_metrics(task)
     if task == "classification":
         check_labels(data.y_test, model[-1].out_features, "test data")
     res = evaluate(model, base, (x, data.y_test), metrics)
@@ -367,8 +378,6 @@ def predict_saved(path: str | os.PathLike, inputs: np.ndarray) -> np.ndarray:
     bad = nonfinite_rows(x)
     if bad:
         raise ConfigError(f"inputs contain NaN or inf (rows {bad})")
-    if scaler is not None:
-        x = scaler.transform(x)
-    out = predict(model, x.astype(np.dtype(cfg.dtype), copy=False))
+    out = predict(model, _model_inputs(x, scaler, cfg))
     return out.argmax(axis=1) if task == "classification" else out
 

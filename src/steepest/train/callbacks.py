@@ -3,7 +3,6 @@ progress). Each keeps its own state in ``state_dict`` so a resumed run continues
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import sys
@@ -42,6 +41,11 @@ def _mode(monitor: str, mode: str) -> str:
     return "max" if any(k in monitor for k in ("acc", "top")) else "min"
 
 
+def _better(value: float, best: float, mode: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` improves on ``best`` by more than ``min_delta``."""
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
 def _monitored(logs: dict[str, Any], monitor: str, who: str) -> float:
     if monitor not in logs:
         hint = " (pass val_data to fit)" if monitor.startswith("val_") else ""
@@ -71,14 +75,9 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
         self.best_state: dict[str, np.ndarray] | None = None
 
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         value = _monitored(logs, self.monitor, "EarlyStopping")
-        if self._improved(value):
+        if _better(value, self.best, self.mode, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
                 self.best_state = trainer.model.state_dict()
@@ -119,8 +118,7 @@ class ModelCheckpoint(Callback):
 
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
-            better = value < self.best if self.mode == "min" else value > self.best
-            if not better:
+            if not _better(value, self.best, self.mode):
                 return
             self.best = value
         save(trainer.model.state_dict(), self.path.format(epoch=epoch))
@@ -187,6 +185,3 @@ class ProgressBar(Callback):
             self._bar = None
         print(f"epoch {epoch}/{trainer.epochs} {_fmt(logs)}", file=self.stream, flush=True)
 
-
-def copy_state(state: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(state)

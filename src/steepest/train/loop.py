@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import random as _random
 from ..autograd import no_grad
+from ..optim import ReduceLROnPlateau, clip_grad_norm_
 from ..tensor import Tensor
 from . import metrics as _metrics
 from .callbacks import Callback, ProgressBar
@@ -114,10 +115,6 @@ class _Interrupt:
     def __exit__(self, *exc: Any) -> None:
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
-
-
-def _is_plateau(scheduler: Any) -> bool:
-    return hasattr(scheduler, "is_better") or type(scheduler).__name__ == "ReduceLROnPlateau"
 
 
 def fit(
@@ -248,8 +245,6 @@ def fit(
                 optimizer.zero_grad()
                 lval.backward()
                 if grad_clip is not None:
-                    from ..optim import clip_grad_norm_
-
                     clip_grad_norm_(params, grad_clip)
                 optimizer.step()
                 n = len(xb)
@@ -283,7 +278,7 @@ def fit(
             logs["lr"] = float(lr)
             logs["time"] = sums["time"] + time.perf_counter() - t0
             if scheduler is not None:
-                if _is_plateau(scheduler):
+                if isinstance(scheduler, ReduceLROnPlateau):  # stepped with the metric
                     key = plateau_monitor or ("val_loss" if "val_loss" in logs else "loss")
                     scheduler.step(logs[key])
                 else:
