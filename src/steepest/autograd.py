@@ -334,8 +334,18 @@ def run_backward(
     leaf_ids: set[int] = set()
     captured: dict[int, Any] = {}
     cap_ids = {id(t) for t in capture} if capture is not None else None
-    counter = 0
     done: list[Function] = []
+
+    def schedule(t: Tensor) -> None:
+        """After ``t`` received a gradient: queue its creator once, or record the leaf."""
+        f = t.creator
+        if f is None:
+            if id(t) not in leaf_ids:
+                leaf_ids.add(id(t))
+                leaves.append(t)
+        elif id(f) not in queued:
+            queued.add(id(f))
+            heapq.heappush(heap, (-f.generation, len(queued), f))
 
     for t, g in zip(roots, root_grads):
         if not t._requires_grad:
@@ -345,15 +355,7 @@ def run_backward(
                 f"requires_grad=True?"
             )
         _accumulate(t, _root_grad(t, g, create, where), create)
-        f = t.creator
-        if f is None:
-            if id(t) not in leaf_ids:
-                leaf_ids.add(id(t))
-                leaves.append(t)
-        elif id(f) not in queued:
-            queued.add(id(f))
-            heapq.heappush(heap, (-f.generation, counter, f))
-            counter += 1
+        schedule(t)
 
     anomaly = _ANOMALY.get()
     # A plain backward computes on raw arrays and records nothing whatever the mode; under
@@ -400,22 +402,8 @@ def run_backward(
                     continue
                 if gx.shape != x.data.shape:
                     gx = _sum_to(gx, x.data.shape)
-                if x._g is None:
-                    if not create and type(gx) is not np.ndarray:
-                        gx = np.asarray(gx)
-                    x._g = gx
-                    x._gown = False
-                else:
-                    _accumulate(x, gx, create)
-                xf = x.creator
-                if xf is None:
-                    if id(x) not in leaf_ids:
-                        leaf_ids.add(id(x))
-                        leaves.append(x)
-                elif id(xf) not in queued:
-                    queued.add(id(xf))
-                    heapq.heappush(heap, (-xf.generation, counter, xf))
-                    counter += 1
+                _accumulate(x, gx, create)
+                schedule(x)
             done.append(f)
     finally:
         if token is not None:
