@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,8 +96,10 @@ def _add_train(sub: Any) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    from .atomic import atomic_write_text
     from .config import load_toml, make_config
     from .pipeline import model_summary, train_from_config
+    from .train import ProgressBar
 
     values: dict[str, Any] = {}
     if args.config:
@@ -105,27 +109,18 @@ def _run_train(args: argparse.Namespace) -> int:
         if v is not None:
             values[flag.replace("-", "_")] = v
     if args.resume and not args.config and "out" in values:
-        import os
-
         saved = os.path.join(values["out"], "config.partial.json")
         if os.path.exists(saved):
             with open(saved, encoding="utf-8") as f:
                 values = {**json.load(f), **values}
-    from pathlib import Path
-
     if "out" not in values and not args.resume:
         values["out"] = _fresh_run_dir(Path("runs"), str(values.get("dataset", "mnist")))
     cfg = make_config(values)
-
-    from .atomic import atomic_write_text
-
     Path(cfg.out).mkdir(parents=True, exist_ok=True)
     if not args.resume:
         atomic_write_text(Path(cfg.out) / "config.partial.json", cfg.to_json())
     print(f"steepest train: {cfg.dataset}, {model_summary(cfg)}, {cfg.epochs} epochs, "
           f"batch {cfg.batch_size} -> {cfg.out}")
-    from .train import ProgressBar
-
     progress: Any = False if args.quiet else (ProgressBar(live=False) if args.no_progress
                                               else True)
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,

@@ -79,7 +79,6 @@ def gradcheck(
             out = _output(fn, [Tensor(a) for a in arrays])
         return float(np.sum(out.data * w))
 
-    analytic = []
     if y.requires_grad:
         gs = run_backward([y], [w], False, False, capture=xs, where="gradcheck")
         analytic = [np.zeros_like(x.data) if g is None else np.asarray(g) for x, g in zip(xs, gs)]

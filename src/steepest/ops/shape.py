@@ -152,7 +152,7 @@ class Concatenate(Function):
 class Split(Function):
     __slots__ = ("bounds", "axis")
 
-    def __init__(self, bounds: list[int], axis: int, n_out: int) -> None:
+    def __init__(self, bounds: list[int], axis: int) -> None:
         self.bounds, self.axis = bounds, axis
 
     n_outputs = 2  # any value != 1 marks a multi-output node
@@ -319,5 +319,5 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
         bounds = [n // k * i for i in range(1, k)]
     else:
         bounds = [int(b) for b in indices_or_sections]
-    out = Split(bounds, axis, len(bounds) + 1)(x)
+    out = Split(bounds, axis)(x)
     return list(out)
