@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_open
+from .nn.parameter import Parameter
 from .tensor import Tensor
 
 __all__ = ["load", "save"]
@@ -47,8 +48,6 @@ class _Writer:
         return key
 
     def encode(self, obj: Any, where: str) -> Any:
-        from .nn.module import Module, Parameter
-
         if obj is None or isinstance(obj, (bool, str)):
             return obj if not isinstance(obj, str) else {"t": "str", "v": obj}
         if isinstance(obj, int):
@@ -75,9 +74,9 @@ class _Writer:
         if isinstance(obj, (list, tuple)):
             return {"t": "list" if isinstance(obj, list) else "tuple",
                     "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
-        if isinstance(obj, Module):
-            raise TypeError(f"save: {where} is a Module; save its state_dict() instead "
-                            f"(steepest.save(model.state_dict(), path)): modules are code, "
+        if callable(getattr(obj, "state_dict", None)):  # a Module, an optimiser: code
+            raise TypeError(f"save: {where} is a {type(obj).__name__}; save its state_dict() "
+                            f"instead (steepest.save(model.state_dict(), path)): modules are code, "
                             f"and storing code would need pickle")
         raise TypeError(f"save: cannot store {type(obj).__name__} at {where}; supported: "
                         f"dict, list, tuple, NumPy arrays and scalars, Tensors, int, float, "
@@ -128,8 +127,6 @@ class _Reader:
         if t == "npscalar":
             return self.ref(node)[()]
         if t in ("tensor", "param"):
-            from .nn.module import Parameter
-
             a = self.ref(node)
             if t == "param":
                 return Parameter(a, requires_grad=node.get("requires_grad", True))

@@ -114,7 +114,7 @@ def test_bad_arguments():
 
 
 def test_erf_fallback_matches_math_erf():
-    from steepest.functional import _erf_fallback
+    from steepest.functional.activation import _erf_fallback
 
     x = np.linspace(-4, 4, 41)
     np.testing.assert_allclose(_erf_fallback(x), torch.erf(torch.tensor(x)).numpy(),

@@ -6,6 +6,7 @@
 
 from . import functional, init
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .container import ModuleList, Sequential
 from .layers import BatchNorm1d, Dropout, Flatten, Identity, Linear
 from .loss import (
     BCELoss,
@@ -21,9 +22,7 @@ from .module import (
     IncompatibleKeys,
     LoadStateDictError,
     Module,
-    ModuleList,
     Parameter,
-    Sequential,
     SymmetryWarning,
     check_symmetry,
 )

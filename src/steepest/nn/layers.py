@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from ..functional.layer import Linear as _LinearFn
 from ..ops import reshape
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 
 __all__ = ["BatchNorm1d", "Dropout", "Flatten", "Identity", "Linear"]
 
@@ -68,8 +70,8 @@ class Linear(Module):
                              f"in_features={self.in_features}")
         b = self.bias
         if b is None:
-            return F.Linear()(x, self.weight)
-        return F.Linear()(x, self.weight, b)
+            return _LinearFn()(x, self.weight)
+        return _LinearFn()(x, self.weight, b)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
