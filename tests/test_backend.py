@@ -94,3 +94,19 @@ def test_missing_cupy_is_one_clear_line(monkeypatch):
         assert backend.cuda_available() is False
     finally:
         backend.set_cuda_module(old)
+
+
+def test_cuda_namespace_follows_the_module():
+    from steepest import cuda
+
+    old = backend.set_cuda_module(None)
+    try:
+        if not backend.cuda_available():
+            assert cuda.is_available() is False and cuda.device_count() == 0
+            with pytest.raises(RuntimeError, match="CUDA"):
+                cuda.synchronize()
+    finally:
+        backend.set_cuda_module(old)
+    with standin.installed():
+        assert cuda.is_available() and cuda.device_count() == 1
+        cuda.synchronize("cuda:0")
