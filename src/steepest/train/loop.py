@@ -24,7 +24,7 @@ from ..optim import ReduceLROnPlateau, clip_grad_norm_
 from ..tensor import Tensor
 from . import metrics as _metrics
 from .callbacks import Callback, ProgressBar
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import restore_checkpoint, save_checkpoint
 from .history import History
 
 
@@ -191,18 +191,10 @@ def fit(
     history = History()
     start_epoch, skip, partial = 0, 0, None
     if resume is not None:
-        state = load_checkpoint(resume)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None and state.get("scheduler") is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        _random.set_rng_state(state["rng"])
-        loader.load_state_dict(state["loader"])
-        history.load_state_dict(state["history"])
-        for cb, cs in zip([c for c in callbacks if not isinstance(c, ProgressBar)],
-                          state["callbacks"]):
-            cb.load_state_dict(cs)
-        start_epoch, skip, partial = state["epoch"], state["step"], state["partial"]
+        start_epoch, skip, partial = restore_checkpoint(
+            resume, model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
+            history=history, callbacks=[c for c in callbacks if not isinstance(c, ProgressBar)],
+            epochs=epochs)
 
     trainer = Trainer(model, optimizer, epochs, len(loader), history)
     for cb in callbacks:
