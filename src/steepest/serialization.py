@@ -19,9 +19,9 @@ import json
 import os
 import stat
 import zipfile
-from zlib import error as zlib_error
 from collections import OrderedDict
 from typing import Any
+from zlib import error as zlib_error
 
 import numpy as np
 
