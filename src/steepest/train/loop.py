@@ -22,6 +22,7 @@ from .. import random as _random
 from ..autograd import no_grad
 from ..optim import ReduceLROnPlateau, clip_grad_norm_
 from ..tensor import Tensor
+from ..threads import blas_threads
 from . import metrics as _metrics
 from .callbacks import Callback, ProgressBar
 from .checkpoint import restore_checkpoint, save_checkpoint
@@ -138,6 +139,7 @@ def fit(
     progress: bool | Callback = True,
     plateau_monitor: str | None = None,
     handle_interrupt: bool = True,
+    threads: int | str | None = "auto",
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
@@ -166,6 +168,9 @@ def fit(
     handle_interrupt : bool
         Turn Ctrl-C into a clean stop with a checkpoint (the default). ``False`` leaves
         ``KeyboardInterrupt`` to the caller (e.g. a hyperparameter search).
+    threads : int, 0, None or "auto"
+        BLAS threads during training (see :mod:`steepest.threads`): ``"auto"`` (the
+        default) uses the cores other processes leave free; 0 or None keep the library's.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -213,7 +218,7 @@ def fit(
             "epoch": epoch, "step": step, "partial": sums,
         }
 
-    with _Interrupt(handle_interrupt) as interrupt:
+    with _Interrupt(handle_interrupt) as interrupt, blas_threads(threads, "fit"):
         for epoch in range(start_epoch, epochs):
             trainer.epoch = epoch + 1
             model.train()
