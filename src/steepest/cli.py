@@ -167,6 +167,10 @@ def _run_train(args: argparse.Namespace) -> int:
     log = (lambda *a, **k: None) if args.quiet else print
     log(f"steepest train: {cfg.dataset}, {model_summary(cfg)}, {_plural(cfg.epochs, 'epoch')}, "
         f"batch {cfg.batch_size} -> {cfg.out}")
+    if cfg.dataset in ("mnist", "fashion-mnist") and not args.quiet:
+        from .data.datasets.mnist import data_source
+
+        print(f"data: {data_source(cfg.dataset, cfg.data_dir)}", file=sys.stderr)
     progress: Any = False if args.quiet else (ProgressBar(live=False) if args.no_progress
                                               else True)
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
