@@ -14,6 +14,7 @@ import pytest
 
 import steepest as st
 from steepest.cli import main
+from steepest.models import mlp
 from steepest.runlock import RunLockedError, run_lock
 
 FAST = ["--dataset", "spirals", "--hidden", "16,16", "--epochs", "3", "--batch-size", "64",
@@ -229,7 +230,7 @@ def test_fit_limits_blas_threads(monkeypatch):
 
     x = np.random.default_rng(0).standard_normal((64, 4)).astype(np.float32)
     y = np.arange(64) % 2
-    model = st.models.mlp([4, 8, 2])
+    model = mlp([4, 8, 2])
     opt = st.optim.SGD(list(model.parameters()), lr=0.1)
     fit(model, "cross_entropy", opt, (x, y), epochs=1, batch_size=32, progress=False,
         callbacks=[Probe()], threads=1)

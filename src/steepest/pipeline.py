@@ -456,6 +456,9 @@ def save_model(model: Any, path: str | os.PathLike, *, task: str = "classificati
     _write_model(Path(path), model, cfg, scaler, task, linears[-1].out_features)
 
 
+_UNKNOWN_DATA = "unknown (a bare state_dict)"
+
+
 def _model_from_state(state: dict[str, Any], p: Path, arch: dict[str, Any]) -> Any:
     """Rebuild an MLP from a bare ``state_dict`` file and the architecture flags."""
     weights = []
@@ -477,7 +480,8 @@ def _model_from_state(state: dict[str, Any], p: Path, arch: dict[str, Any]) -> A
                            "batch_norm": bn, "dropout": dropout, "init": "default",
                            "dtype": str(state[f"{weights[0][0]}.weight"].dtype)
                            if state[f"{weights[0][0]}.weight"].dtype.kind == "f" else "float32",
-                           "dataset": arch.get("dataset") or "mnist"})
+                           "dataset": arch.get("dataset")
+                           or ("mnist" if weights[0][1][1] == 784 else _UNKNOWN_DATA)})
         model = build_model(cfg, weights[0][1][1], weights[-1][1][0])
         if list(model.state_dict()) == list(state):
             return model, cfg
@@ -566,6 +570,9 @@ def evaluate_saved(path: str | os.PathLike, dataset: str | None = None,
     """Loss, metrics and (for classifiers) the confusion matrix of a saved model on the
     test split of ``dataset`` (default: the one it was trained on)."""
     model, cfg, scaler, task = load_model(path, arch)
+    if not dataset and cfg.dataset == _UNKNOWN_DATA:
+        raise ConfigError(f"{os.fspath(path)!r} is a bare state_dict: pass --dataset to say "
+                          f"what to score it on")
     data = load_data(dataset or cfg.dataset, data_dir or cfg.data_dir, cfg.seed)
     if data.task != task:
         raise ConfigError(f"the model is a {task} model but {dataset or cfg.dataset!r} is a "
