@@ -256,3 +256,24 @@ def test_train_threads_flag(tmp_path, capsys):
         main(["train", *FAST, "--threads", "-1", "--out", str(tmp_path / "a")])
     assert e.value.code == 2 and "--threads" in capsys.readouterr().err
     assert run(capsys, "train", *FAST, "--threads", "1", "--out", str(tmp_path / "b"))[0] == 0
+
+
+@pytest.mark.parametrize("edit,why", [
+    (lambda o: o["state"].__setitem__("0.weight", o["state"]["0.weight"].astype(np.int32)),
+     "floating dtype"),
+    (lambda o: o["state"].__setitem__("0.bias", np.full_like(o["state"]["0.bias"], 1e300,
+                                                             dtype=np.float64)), "inf"),
+    (lambda o: o.__setitem__("n_out", "ten"), "'n_out'"),
+    (lambda o: o.__setitem__("task", "magic"), "'task'"),
+    (lambda o: o.__setitem__("config", '{"lr": -1}'), "lr must be positive"),
+    (lambda o: o.__setitem__("config", "[" * 100000), "'config'"),
+])
+def test_bad_model_files_are_refused_naming_the_file(tmp_path, capsys, edit, why):
+    model = mlp([2, 4, 3])
+    path = tmp_path / "model.npz"
+    st.save_model(model, path, dataset="spirals")
+    obj = st.load(path)
+    edit(obj)
+    st.save(obj, path)
+    code, _, err = run(capsys, "evaluate", str(path))
+    assert code == 2 and str(path) in err and why in err and err.count("\n") == 1, err
