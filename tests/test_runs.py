@@ -277,3 +277,15 @@ def test_bad_model_files_are_refused_naming_the_file(tmp_path, capsys, edit, why
     st.save(obj, path)
     code, _, err = run(capsys, "evaluate", str(path))
     assert code == 2 and str(path) in err and why in err and err.count("\n") == 1, err
+
+
+def test_auto_threads_never_raise_an_outer_limit(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    from steepest import threads
+
+    monkeypatch.setattr(threads, "_cores", lambda: 16)
+    monkeypatch.setattr(os, "getloadavg", lambda: (4.0, 4.0, 4.0))  # 12 cores free
+    with threadpool_limits(1, user_api="blas"):  # e.g. a search worker
+        with threads.blas_threads("auto") as n:
+            assert n is None and threads._current() == 1

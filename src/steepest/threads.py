@@ -39,9 +39,18 @@ def auto_threads() -> int | None:
     return None if free >= cores else max(1, free)
 
 
+def _current() -> int:
+    """The BLAS thread count in force now (an outer limit, e.g. a search worker's, counts)."""
+    from threadpoolctl import threadpool_info
+
+    counts = [i.get("num_threads", 1) for i in threadpool_info() if i.get("user_api") == "blas"]
+    return max(counts, default=1)
+
+
 def _check(threads: Any, where: str) -> int | None:
     if threads is None or threads == "auto":
-        return auto_threads() if threads == "auto" else None
+        n = auto_threads() if threads == "auto" else None
+        return None if n is None or n >= _current() else n  # never raise an outer limit
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
         raise ValueError(f"{where}: threads must be a positive integer, 0 (keep the library's "
                          f"setting) or 'auto', got {threads!r}")
