@@ -270,7 +270,8 @@ def test_declared_shape_is_checked_before_allocating(tmp_path):
      + "]}" * 5000 + "}", "nested"),
     ('{"format": "steepest", "version": 1, "root": ' + "[" * 5000 + "]" * 5000 + "}",
      "nested"),
-])
+], ids=["version-str", "int-word", "int-5000-digits", "float-hex", "dict-triple", "dict-key",
+        "ref-type", "type-int", "nested-5000", "json-nested-5000"])
 def test_bad_manifests_name_the_file_and_the_reason(tmp_path, manifest, why):
     path = tmp_path / "bad.npz"
     _with_manifest(path, manifest)
