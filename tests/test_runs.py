@@ -289,3 +289,10 @@ def test_auto_threads_never_raise_an_outer_limit(monkeypatch):
     with threadpool_limits(1, user_api="blas"):  # e.g. a search worker
         with threads.blas_threads("auto") as n:
             assert n is None and threads._current() == 1
+
+
+def test_a_run_failing_before_its_first_checkpoint_leaves_no_folder(tmp_path, capsys):
+    code, _, err = run(capsys, "train", *FAST, "--optimizer", "sgd", "--lr", "1e30",
+                       "--out", str(tmp_path / "a" / "b"))
+    assert code == 2 and "loss became" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -347,10 +347,12 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     if cfg.early_stopping is not None and val is None:
         raise ConfigError("early_stopping needs a validation set (val_fraction > 0)")
 
-    created = not out.exists()
+    created = None if out.exists() else out  # the topmost folder this run creates
+    while created is not None and not created.parent.exists():
+        created = created.parent
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        with run_lock(out, command="steepest train"):
+    with run_lock(out, command="steepest train"):
+        try:
             _refuse_existing(out, resume, overwrite)  # again, now that nobody else writes
             _clean_temps(out)
             if not resume:
@@ -393,12 +395,14 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
             (out / PARTIAL_CONFIG).unlink(missing_ok=True)
             _clean_temps(out)
             return result
-    except BaseException:
-        if created and not ckpt_path.exists() and not model_path.exists():
-            import shutil
+        except BaseException:
+            if created is not None and not ckpt_path.exists() and not model_path.exists():
+                import shutil
 
-            shutil.rmtree(out, ignore_errors=True)  # a failed start leaves no folder behind
-        raise
+                # a failed start leaves no folder behind (removed under the lock, so no
+                # other run can have started writing into it)
+                shutil.rmtree(created, ignore_errors=True)
+            raise
 
 
 def model_summary(cfg: TrainConfig) -> str:
