@@ -167,12 +167,15 @@ def make_config(values: dict[str, Any]) -> TrainConfig:
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML config; a ``[train]`` table or top-level keys are both accepted."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ConfigError(f"config file {str(p)!r} does not exist")
+    if not p.is_file() or p.stat().st_size > 1 << 20:
+        raise ConfigError(f"config file {str(p)!r} is not a regular file of at most 1 MiB")
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {why}") from None
     if "train" in data and isinstance(data["train"], dict):
         extra = {k: v for k, v in data.items() if k != "train"}
         data = {**data["train"], **extra}
