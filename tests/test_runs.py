@@ -291,9 +291,15 @@ def test_auto_threads_never_raise_an_outer_limit(monkeypatch):
             assert n is None and threads._current() == 1
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow that makes it fail
-def test_a_run_failing_before_its_first_checkpoint_leaves_no_folder(tmp_path, capsys):
-    code, _, err = run(capsys, "train", *FAST, "--optimizer", "sgd", "--lr", "1e30",
-                       "--out", str(tmp_path / "a" / "b"))
+def test_a_run_failing_before_its_first_checkpoint_leaves_no_folder(tmp_path, capsys,
+                                                                   monkeypatch):
+    from steepest.train import TrainingDiverged
+
+    def diverge(*a, **kw):
+        assert (tmp_path / "a" / "b" / ".lock").exists()  # failing inside the locked run
+        raise TrainingDiverged("fit: the loss became nan at epoch 1, step 2")
+
+    monkeypatch.setattr("steepest.pipeline.fit", diverge)
+    code, _, err = run(capsys, "train", *FAST, "--out", str(tmp_path / "a" / "b"))
     assert code == 2 and "loss became" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
