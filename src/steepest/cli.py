@@ -115,7 +115,7 @@ def _threads_arg(text: str) -> int | str:
 
 
 def _fmt_value(v: Any) -> Any:
-    """Metrics with one number of decimals everywhere (train, evaluate, experiments)."""
+    """Metrics with one number of decimals (4) in what train and evaluate print."""
     return round(v, 4) if isinstance(v, float) else v
 
 
