@@ -267,12 +267,16 @@ def _read_header(f: Any, path: str) -> tuple[tuple[int, ...], np.dtype, bool, in
             shape, fortran, dtype = fmt.read_array_header_2_0(f)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+    except Exception as exc:  # an untrusted header: whatever fails in parsing it is damage
         if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
             raise _refuse_pickle(path) from None
-        raise ValueError(f"load: {path!r} is truncated or corrupted ({exc})") from None
+        raise ValueError(f"load: {path!r} is truncated or corrupted ({str(exc)[:200]})") \
+            from None
     if dtype.hasobject:
         raise _refuse_pickle(path)
+    if dtype.itemsize == 0 or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ValueError(f"load: {path!r} is corrupted (an array declares dtype {dtype} and "
+                         f"shape {str(shape)[:60]})")
     count = 1
     for s in shape:
         count *= int(s)
