@@ -1,6 +1,5 @@
 """End to end: a 784-100-10 MLP built from these parts fits a synthetic problem."""
 
-import time
 
 import numpy as np
 
@@ -20,7 +19,6 @@ def test_mlp_784_100_10_overfits_to_near_zero_loss():
     assert nn.check_symmetry(model) == []
     params = list(model.parameters())
     lr = 0.2
-    start = time.perf_counter()
     losses = []
     for _epoch in range(50):
         perm = rng.permutation(n)
@@ -39,7 +37,6 @@ def test_mlp_784_100_10_overfits_to_near_zero_loss():
     assert float(full) < 0.01, losses[-5:]
     assert acc == 1.0
     assert all(p.dtype == np.float32 for p in params)
-    assert time.perf_counter() - start < 20
 
 
 def test_regression_with_batchnorm_dropout_and_penalty():
