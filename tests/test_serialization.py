@@ -203,3 +203,86 @@ def test_single_npy_files(tmp_path):
     p.write_bytes(p.read_bytes()[:-5])
     with pytest.raises(ValueError, match="truncated or corrupted"):
         st.load(p)
+
+
+# -- nothing read is trusted: resource limits and manifest checks ----------------------------
+def _with_manifest(path, manifest: str, **arrays):
+    np.savez(path, __steepest__=np.frombuffer(manifest.encode(), np.uint8), **arrays)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_and_folder_are_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        st.load(fifo)  # used to block forever in open()
+    with pytest.raises(ValueError, match="is a folder"):
+        st.load(tmp_path)
+
+
+def test_zip_bomb_is_refused_by_the_size_cap(tmp_path):
+    path = tmp_path / "bomb.npz"
+    np.savez_compressed(path, x=np.zeros((64, 1024, 1024), np.uint8))  # 64 MiB of zeros
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(ValueError, match="would expand to .* over the limit"):
+        st.load(path, max_bytes=32 << 20)
+    assert st.load(path, max_bytes=128 << 20)["x"].shape == (64, 1024, 1024)
+    os.environ["STEEPEST_MAX_LOAD_BYTES"] = str(1 << 20)
+    try:
+        with pytest.raises(ValueError, match="STEEPEST_MAX_LOAD_BYTES"):
+            st.load(path)
+    finally:
+        del os.environ["STEEPEST_MAX_LOAD_BYTES"]
+
+
+def test_declared_shape_is_checked_before_allocating(tmp_path):
+    path = tmp_path / "huge.npy"
+    np.save(path, np.zeros(4, np.float32))
+    raw = path.read_bytes().replace(b"(4,)", b"(18000000000000,)".ljust(4))
+    # keep the header length: numpy pads the header with spaces to a multiple of 64
+    head_end = raw.index(b"\n") + 1
+    hdr = raw[:head_end].replace(b"(4,)", b"(18000000000000,)")
+    hdr = hdr[:head_end - 1 - (len(hdr) - head_end)] + b"\n" if len(hdr) > head_end else hdr
+    path.write_bytes(hdr + raw[head_end:])
+    with pytest.raises(ValueError, match="declares shape") as e:  # not MemoryError
+        st.load(path)
+    assert str(path) in str(e.value)
+    big = tmp_path / "huge.npz"
+    with zipfile.ZipFile(big, "w") as zf:
+        zf.writestr("x.npy", hdr + raw[head_end:])
+    with pytest.raises(ValueError, match="declares shape"):
+        st.load(big)
+
+
+@pytest.mark.parametrize("manifest,why", [
+    ('{"format": "steepest", "version": "1", "root": null}', "not an integer"),
+    ('{"format": "steepest", "version": 1, "root": {"t": "int", "v": "ten"}}', "bad int"),
+    ('{"format": "steepest", "version": 1, "root": {"t": "int", "v": "' + "9" * 5000 + '"}}',
+     "bad int"),
+    ('{"format": "steepest", "version": 1, "root": {"t": "float", "v": "0xZZ"}}', "bad float"),
+    ('{"format": "steepest", "version": 1, "root": {"t": "dict", "items": [[1, 2, 3]]}}',
+     "pair"),
+    ('{"format": "steepest", "version": 1, "root": {"t": "dict", "items": [[5, null]]}}',
+     "bad dict key"),
+    ('{"format": "steepest", "version": 1, "root": {"t": "array", "ref": 3}}', "missing array"),
+    ('{"format": "steepest", "version": 1, "root": {"t": 7}}', "bad manifest entry"),
+    ('{"format": "steepest", "version": 1, "root": ' + '{"t": "list", "items": [' * 5000
+     + "]}" * 5000 + "}", "nested"),
+    ('{"format": "steepest", "version": 1, "root": ' + "[" * 5000 + "]" * 5000 + "}",
+     "nested"),
+], ids=["version-str", "int-word", "int-5000-digits", "float-hex", "dict-triple", "dict-key",
+        "ref-type", "type-int", "nested-5000", "json-nested-5000"])
+def test_bad_manifests_name_the_file_and_the_reason(tmp_path, manifest, why):
+    path = tmp_path / "bad.npz"
+    _with_manifest(path, manifest)
+    with pytest.raises(ValueError, match=why) as e:
+        st.load(path)
+    assert str(path) in str(e.value)
+
+
+def test_deep_but_legal_nesting_round_trips(tmp_path):
+    obj: list = [1.5]
+    for _ in range(50):
+        obj = [obj, (2, "x")]
+    st.save(obj, tmp_path / "deep.npz")
+    _equal(st.load(tmp_path / "deep.npz"), obj)

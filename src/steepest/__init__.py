@@ -58,6 +58,15 @@ from . import data, functional, inspect, nn, optim, train  # noqa: E402
 from .data import datasets  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
+
+def save_model(model: object, path: object, **kwargs: object) -> None:
+    """Save an ``mlp()`` model so that ``steepest evaluate`` / ``predict`` can read it
+    (weights, architecture and task); see :func:`steepest.pipeline.save_model`."""
+    from .pipeline import save_model as _save_model
+
+    _save_model(model, path, **kwargs)
+
+
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GradcheckResult", "Tensor", "abs",
     "broadcast_to", "clip", "concatenate", "detect_anomaly", "enable_grad", "exp",
@@ -66,4 +75,5 @@ __all__ = [
     "reshape", "set_rng_state", "split", "sqrt", "squeeze", "stack", "std", "sum", "sum_to",
     "swapaxes", "tensor", "transpose", "var", "where",
     "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
+    "save_model",
 ]

@@ -55,3 +55,28 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[str]:
+    """Delete the temporary files :func:`atomic_open` left for ``path`` when a process was
+    killed mid-write (``.NAME.XXXXXXXX.tmp``); returns the removed paths.
+
+    Only safe while no other process writes ``path``: call it under the run lock.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = "." + os.path.basename(path) + "."
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp") and len(name) > len(prefix) + 4:
+            full = os.path.join(directory, name)
+            try:
+                os.unlink(full)
+                removed.append(full)
+            except OSError:
+                pass
+    return removed

@@ -6,7 +6,9 @@
     steepest experiment NAME | --list                the classic experiments
     steepest tune --config search.toml               hyperparameter search
 
-User errors print one line to stderr and exit with code 2 (no traceback).
+User errors (bad flags or files, refused runs, diverged training) print one line to stderr
+and exit with code 2; Ctrl-C exits with 130. A traceback is shown only for a bug in
+steepest, or for any error with ``--debug`` (anywhere on the command line).
 """
 
 from __future__ import annotations
@@ -88,49 +90,96 @@ def _add_train(sub: Any) -> None:
     for flag, text in BOOL_FLAGS.items():
         p.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=None,
                        help=text)
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.ckpt")
+    p.add_argument("--threads", type=_threads_arg, default="auto",
+                   help="BLAS threads: a number, 0 for the library's default, or auto (the "
+                        "default: the cores other processes leave free)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/checkpoint.ckpt with the settings the run started "
+                        "with (only --epochs and --data-dir may change)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in OUT")
     p.add_argument("--no-progress", action="store_true",
                    help="no live progress bar (one line per epoch is still printed)")
     p.add_argument("--quiet", action="store_true", help="print only the result")
 
 
+def _threads_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or auto, got {text!r}")
+    return n
+
+
+def _fmt_value(v: Any) -> Any:
+    """Metrics with one number of decimals (4) in what train and evaluate print."""
+    return round(v, 4) if isinstance(v, float) else v
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _run_train(args: argparse.Namespace) -> int:
-    from .atomic import atomic_write_text
-    from .config import load_toml, make_config
-    from .pipeline import model_summary, train_from_config
+    from .config import (
+        RESUME_MAY_CHANGE,
+        explicit_warnings,
+        load_toml,
+        make_config,
+        resume_conflicts,
+    )
+    from .pipeline import model_summary, recorded_config, train_from_config
     from .train import ProgressBar
 
-    values: dict[str, Any] = {}
+    given: dict[str, Any] = {}
     if args.config:
-        values.update(load_toml(args.config))
+        given.update(load_toml(args.config))
     for flag in [*TRAIN_FLAGS, *BOOL_FLAGS]:
         v = getattr(args, flag.replace("-", "_"))
         if v is not None:
-            values[flag.replace("-", "_")] = v
-    if args.resume and not args.config and "out" in values:
-        saved = os.path.join(values["out"], "config.partial.json")
-        if os.path.exists(saved):
-            with open(saved, encoding="utf-8") as f:
-                values = {**json.load(f), **values}
-    if "out" not in values and not args.resume:
+            given[flag.replace("-", "_")] = v
+    if args.resume and args.overwrite:
+        raise UserError("--resume and --overwrite exclude each other")
+    values = dict(given)
+    if args.resume:
+        if "out" not in given:
+            raise UserError("--resume needs --out DIR, the folder of the interrupted run")
+        recorded = recorded_config(given["out"])
+        if recorded is not None:
+            conflicts = resume_conflicts(recorded, given)
+            if conflicts:
+                raise UserError(
+                    f"--resume continues the run in {given['out']!r} with the settings it "
+                    f"started with, but these differ: {'; '.join(conflicts)}. Drop them, or "
+                    f"start a new run with another --out (on resume only "
+                    f"{', '.join('--' + k.replace('_', '-') for k in RESUME_MAY_CHANGE)} "
+                    f"may change)")
+            values = {**recorded, **given}
+    elif "out" not in values:
         values["out"] = _fresh_run_dir(Path("runs"), str(values.get("dataset", "mnist")))
     cfg = make_config(values)
-    Path(cfg.out).mkdir(parents=True, exist_ok=True)
-    if not args.resume:
-        atomic_write_text(Path(cfg.out) / "config.partial.json", cfg.to_json())
-    print(f"steepest train: {cfg.dataset}, {model_summary(cfg)}, {cfg.epochs} epochs, "
-          f"batch {cfg.batch_size} -> {cfg.out}")
+    problems = explicit_warnings(given, cfg)
+    if problems:
+        raise UserError("; ".join(problems))
+    log = (lambda *a, **k: None) if args.quiet else print
+    log(f"steepest train: {cfg.dataset}, {model_summary(cfg)}, {_plural(cfg.epochs, 'epoch')}, "
+        f"batch {cfg.batch_size} -> {cfg.out}")
+    if cfg.dataset in ("mnist", "fashion-mnist") and not args.quiet:
+        from .data.datasets.mnist import data_source
+
+        print(f"data: {data_source(cfg.dataset, cfg.data_dir)}", file=sys.stderr)
     progress: Any = False if args.quiet else (ProgressBar(live=False) if args.no_progress
                                               else True)
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
-                               progress=progress, log=(lambda *a: None) if args.quiet else print)
+                               progress=progress, log=log, threads=args.threads)
     if result.get("interrupted"):
         print(f"interrupted; resume with: steepest train --out {cfg.out} --resume",
               file=sys.stderr)
         return 130
-    (Path(cfg.out) / "config.partial.json").unlink(missing_ok=True)
-    shown = {k: (round(v, 5) if isinstance(v, float) else v) for k, v in result.items()}
+    shown = {k: _fmt_value(v) for k, v in result.items()}
     print("result: " + json.dumps(shown))
     return 0
 
@@ -144,46 +193,114 @@ def _fresh_run_dir(root: Any, dataset: str) -> str:
     return str(candidate)
 
 
+def _add_arch(p: Any) -> None:
+    """Flags that describe a model saved as a bare state_dict (steepest.save(...))."""
+    p.add_argument("--hidden", help="for a bare state_dict file: the hidden widths it must "
+                                    "have, e.g. 256,256 (read from the weights otherwise)")
+    p.add_argument("--activation", help="for a bare state_dict file: the activation "
+                                        "(default relu)")
+
+
+def _arch(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
+    from .config import _coerce
+
+    arch = {k: v for k, v in extra.items() if v is not None}
+    if args.hidden:
+        arch["hidden"] = _coerce("hidden", args.hidden)
+    if args.activation:
+        arch["activation"] = args.activation.lower()
+    return arch
+
+
 def _add_evaluate(sub: Any) -> None:
-    p = sub.add_parser("evaluate", help="score a saved model on a test set")
-    p.add_argument("model", help="run folder or model.npz")
+    p = sub.add_parser("evaluate", help="score a saved model on a test set",
+                       description="Score a model saved by 'steepest train' or "
+                       "steepest.save_model(...); a bare steepest.save(model.state_dict()) "
+                       "of an mlp() is read too, with --dataset and --activation.")
+    p.add_argument("model", help="run folder or model file")
     p.add_argument("--dataset", help="data set to score on (default: the training one)")
     p.add_argument("--data-dir")
     p.add_argument("--confusion", action="store_true", help="print the confusion matrix")
+    _add_arch(p)
+
+
+def format_confusion(cm: list[list[int]], labels: list[str] | None = None) -> list[str]:
+    """A confusion matrix as text with labelled rows (true) and columns (predicted)."""
+    labels = labels or [str(i) for i in range(len(cm))]
+    width = max(5, *(len(str(v)) + 1 for row in cm for v in row), *(len(x) + 1 for x in labels))
+    first = max(len("true \\ pred"), *(len(x) for x in labels))
+    lines = ["confusion matrix (rows: true class, columns: predicted class):",
+             "true \\ pred".ljust(first) + "".join(x.rjust(width) for x in labels)]
+    for label, row in zip(labels, cm):
+        lines.append(label.rjust(first) + "".join(str(v).rjust(width) for v in row))
+    return lines
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from .pipeline import evaluate_saved
 
-    res = evaluate_saved(args.model, args.dataset, args.data_dir)
+    res = evaluate_saved(args.model, args.dataset, args.data_dir,
+                         arch=_arch(args, dataset=args.dataset))
     cm = res.pop("confusion_matrix", None)
-    print(json.dumps({k: round(v, 6) for k, v in res.items()}))
+    print(json.dumps({k: _fmt_value(v) for k, v in res.items()}))
     if cm is not None and args.confusion:
-        print("confusion matrix (rows: true class, columns: predicted):")
-        for row in cm:
-            print(" ".join(f"{v:5d}" for v in row))
+        for line in format_confusion(cm):
+            print(line)
     return 0
 
 
 def _add_predict(sub: Any) -> None:
-    p = sub.add_parser("predict", help="predict with a saved model")
-    p.add_argument("model", help="run folder or model.npz")
-    p.add_argument("inputs", help=".npy file of inputs (N, features) or (N, 28, 28)")
+    p = sub.add_parser("predict", help="predict with a saved model",
+                       description="Predict classes (or values) for inputs. Image models "
+                       "expect pixels in [0, 1]; 0..255 pixels are accepted as integers "
+                       "(uint8) or with --pixel-scale 255.")
+    p.add_argument("model", help="run folder or model file")
+    p.add_argument("inputs", help=".npy file of inputs (N, features) or (N, 28, 28), or a "
+                                  ".npz holding one array (or one named x)")
     p.add_argument("--out", help="write predictions to this .npy file (default: print)")
+    p.add_argument("--pixel-scale", choices=("auto", "1", "255"), default="auto",
+                   help="image inputs: 1 = pixels in [0, 1], 255 = pixels in 0..255, auto "
+                        "(default) = 255 for integer arrays, else 1")
+    p.add_argument("--task", choices=("classification", "regression"),
+                   help="for a bare state_dict file (default classification)")
+    _add_arch(p)
+
+
+def read_inputs(path: str) -> np.ndarray:
+    """The array in a .npy file, or the single (or ``x``) array of a .npz file."""
+    from .serialization import load
+
+    if not os.path.exists(path):
+        raise UserError(f"inputs file {path!r} does not exist")
+    try:
+        obj = load(path)
+    except ValueError as exc:
+        raise UserError(f"cannot read {path!r} as a .npy/.npz array: {exc}") from None
+    if isinstance(obj, np.ndarray):
+        return obj
+    if isinstance(obj, dict):
+        arrays = {k: v for k, v in obj.items() if isinstance(v, np.ndarray)}
+        for key in ("x", "inputs", "x_test"):
+            if key in arrays:
+                return arrays[key]
+        if len(arrays) == 1:
+            return next(iter(arrays.values()))
+        raise UserError(f"{path!r} holds arrays {sorted(arrays)[:10]}; give a .npy file or a "
+                        f".npz with one array (or one named x)")
+    raise UserError(f"{path!r} does not hold an array of inputs")
 
 
 def _run_predict(args: argparse.Namespace) -> int:
     from .pipeline import predict_saved
 
-    try:
-        x = np.load(args.inputs, allow_pickle=False)
-    except FileNotFoundError:
-        raise UserError(f"inputs file {args.inputs!r} does not exist") from None
-    except ValueError as exc:
-        raise UserError(f"cannot read {args.inputs!r} as a .npy array: {exc}") from None
-    pred = predict_saved(args.model, x)
+    x = read_inputs(args.inputs)
+    pred = predict_saved(args.model, x, arch=_arch(args, task=args.task),
+                         pixel_scale=args.pixel_scale)
     if args.out:
-        np.save(args.out, pred)
+        from .atomic import atomic_open
+
+        with atomic_open(args.out) as f:
+            np.save(f, pred)
         print(f"wrote {len(pred)} predictions to {args.out}")
     else:
         np.savetxt(sys.stdout, pred, fmt="%d" if pred.dtype.kind in "iu" else "%.6g")
@@ -230,31 +347,70 @@ def _plugins() -> dict[str, Any]:
 RUNNERS = {"train": _run_train, "evaluate": _run_evaluate, "predict": _run_predict}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that report a user's mistake (bad flags, files or settings, refused
+    runs, diverged training), shown as one line; anything else is a bug in steepest."""
     from .config import ConfigError
+    from .nn.module import LoadStateDictError
+    from .runlock import RunLockedError
     from .train import TrainingDiverged
 
-    runner = RUNNERS.get(args.command) or _plugins()[args.command].run
-    try:
-        return runner(args)
-    except (UserError, ConfigError, FileNotFoundError, TrainingDiverged) as exc:
-        print(f"steepest {args.command}: error: {exc}", file=sys.stderr)
-        return 1 if isinstance(exc, TrainingDiverged) else 2
-    except (ValueError, TypeError) as exc:
-        # our own checks raise these with messages naming the problem; show them plainly
-        if "--debug" in sys.argv:
-            raise
-        print(f"steepest {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("aborted", file=sys.stderr)
-        return 130
+    return (UserError, ConfigError, ValueError, TypeError, OSError, LoadStateDictError,
+            RunLockedError, TrainingDiverged, MemoryError)
 
+
+def _suggest_flag(parser: argparse.ArgumentParser, command: str | None, flag: str) -> str:
+    """'; did you mean --lr?' for an unknown long flag (``--learning-rate``)."""
+    from .config import suggest_key
+    from .suggest import did_you_mean
+
+    name = flag.split("=", 1)[0]
+    sub = None
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            sub = action.choices[command]
+    options = [o for a in (sub or parser)._actions for o in a.option_strings
+               if o.startswith("--")]
+    key = suggest_key(name.lstrip("-"))
+    if key and "--" + key.replace("_", "-") in options:
+        return f"; did you mean --{key.replace('_', '-')}?"
+    return did_you_mean(name, options, cutoff=0.5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``steepest`` command; returns the exit code (0 ok, 2 user error, 130 Ctrl-C)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    command = "steepest"
+    try:
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        command = f"steepest {args.command}" if args.command else "steepest"
+        if extra:
+            flag = next((a for a in extra if a.startswith("-")), extra[0])
+            print(f"{command}: error: unrecognized argument {flag!r}"
+                  f"{_suggest_flag(parser, args.command, flag) if flag.startswith('--') else ''}"
+                  f" (see {command} --help)", file=sys.stderr)
+            return 2
+        if args.command is None:
+            parser.print_help()
+            return 2
+        runner = RUNNERS.get(args.command) or _plugins()[args.command].run
+        return runner(args)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"\n{command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug or not isinstance(exc, _user_errors()):
+            raise
+        text = str(exc) or type(exc).__name__
+        if isinstance(exc, MemoryError):
+            text = f"out of memory ({text})"
+        print(f"{command}: error: {text}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import numpy as np
 from . import functional as F
 from . import optim
 from .atomic import atomic_open, atomic_write_text
-from .config import ConfigError, TrainConfig, make_config
+from .config import ConfigError, TrainConfig, make_config, validate
 from .data import StandardScaler, split_indices
 from .models import mlp
 from .random import manual_seed
@@ -57,17 +57,33 @@ def load_data(name: str, data_dir: str | None = None, seed: int = 0) -> Data:
 
     if name.endswith(".npz") or name.startswith("npz:"):
         path = name[4:] if name.startswith("npz:") else name
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise ConfigError(f"data file {path!r} does not exist")
         try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k.lower(): z[k] for k in z.files}
+            loaded = load(path)  # size-capped, never unpickles, regular files only
         except ValueError as exc:
             raise ConfigError(f"data file {path!r} cannot be read safely: {exc}") from None
+        if not isinstance(loaded, dict) or not all(
+                isinstance(k, str) and isinstance(v, np.ndarray) for k, v in loaded.items()):
+            raise ConfigError(f"data file {path!r} is not an archive of named arrays")
+        arrays = {k.lower(): v for k, v in loaded.items()}
         missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in arrays]
         if missing:
             raise ConfigError(f"data file {path!r} lacks arrays {missing} (has "
                               f"{sorted(arrays)})")
+        for k in ("x_train", "y_train", "x_test", "y_test"):
+            a = arrays[k]
+            if a.dtype.kind not in "biuf" or a.ndim == 0 or len(a) == 0:
+                raise ConfigError(f"data file {path!r}: {k} must be a non-empty numeric array, "
+                                  f"got dtype {a.dtype} and shape {a.shape}")
+        for a, b in (("x_train", "y_train"), ("x_test", "y_test")):
+            if len(arrays[a]) != len(arrays[b]):
+                raise ConfigError(f"data file {path!r}: {a} and {b} differ in length "
+                                  f"({len(arrays[a])} != {len(arrays[b])})")
+        if arrays["x_train"][0].size != arrays["x_test"][0].size:
+            raise ConfigError(f"data file {path!r}: x_train has {arrays['x_train'][0].size} "
+                              f"features per sample but x_test has "
+                              f"{arrays['x_test'][0].size}")
         ytr = arrays["y_train"]
         task = "classification" if ytr.dtype.kind in "iub" else "regression"
         xtr = arrays["x_train"].astype(np.float32).reshape(len(arrays["x_train"]), -1)
@@ -219,11 +235,32 @@ def plot_history(history: Any, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
-                      progress: Any = True, log: Any = print) -> dict[str, Any]:
-    """Run a whole training job; returns the metrics written to ``metrics.json``."""
-    out = Path(cfg.out)
+PARTIAL_CONFIG = "config.partial.json"
+
+
+def recorded_config(out: str | os.PathLike) -> dict[str, Any] | None:
+    """The settings an interrupted run in ``out`` was started with (None if not recorded);
+    the file is validated like any config and named in errors."""
+    p = Path(out) / PARTIAL_CONFIG
+    if not p.exists():
+        return None
+    try:
+        if not p.is_file() or p.stat().st_size > 1 << 20:
+            raise ValueError("not a regular file of at most 1 MiB")
+        values = json.loads(p.read_text(encoding="utf-8"))
+        if not isinstance(values, dict):
+            raise ValueError("not a JSON object")
+        make_config(values)
+    except (ValueError, RecursionError, OSError) as exc:
+        raise ConfigError(f"{str(p)!r} (the recorded settings of the run) is unreadable: "
+                          f"{str(exc)[:200]}") from None
+    return values
+
+
+def _refuse_existing(out: Path, resume: bool, overwrite: bool) -> None:
     model_path, ckpt_path = out / MODEL_FILE, out / CHECKPOINT_FILE
+    if resume and overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other")
     if not resume and not overwrite:
         for existing in (model_path, ckpt_path):
             if existing.exists():
@@ -232,6 +269,42 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                                   f"--overwrite to replace it")
     if resume and not ckpt_path.exists():
         raise ConfigError(f"--resume: no checkpoint at {str(ckpt_path)!r}")
+
+
+def _clean_temps(out: Path) -> None:
+    from .atomic import remove_stale_temps
+
+    for name in (MODEL_FILE, CHECKPOINT_FILE, "config.json", "metrics.json", "history.csv",
+                 "curves.png", PARTIAL_CONFIG):
+        remove_stale_temps(out / name)
+
+
+def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
+                      progress: Any = True, log: Any = print,
+                      threads: int | str | None = "auto") -> dict[str, Any]:
+    """Run a whole training job; returns the metrics written to ``metrics.json``.
+
+    Every setting and the data are checked before the run folder is created or touched;
+    the folder is then locked for the whole run (:func:`steepest.runlock.run_lock`), so a
+    refused or concurrent command changes nothing on disk. On resume the settings must be
+    those recorded when the run started (except :data:`~steepest.config.RESUME_MAY_CHANGE`).
+    """
+    from .config import RESUME_MAY_CHANGE
+    from .runlock import run_lock
+
+    out = Path(cfg.out)
+    model_path, ckpt_path = out / MODEL_FILE, out / CHECKPOINT_FILE
+    validate(cfg)
+    _refuse_existing(out, resume, overwrite)  # early, before loading data
+    if resume:
+        recorded = recorded_config(out)
+        if recorded is not None:
+            old, new = make_config(recorded).to_dict(), cfg.to_dict()
+            diff = [f"{k}: {old[k]!r} -> {new[k]!r}" for k in old
+                    if k not in RESUME_MAY_CHANGE and old[k] != new[k]]
+            if diff:
+                raise ConfigError(f"--resume: the settings differ from those the run in "
+                                  f"{str(out)!r} started with ({'; '.join(diff)})")
 
     manual_seed(cfg.seed)
     data = load_data(cfg.dataset, cfg.data_dir, cfg.seed)
@@ -271,42 +344,65 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     sched = build_scheduler(cfg, opt)
     loss = build_loss(cfg, model, data.task)
     base_loss, metrics = task_loss_and_metrics(data.task)
+    if cfg.early_stopping is not None and val is None:
+        raise ConfigError("early_stopping needs a validation set (val_fraction > 0)")
+
+    created = None if out.exists() else out  # the topmost folder this run creates
+    while created is not None and not created.parent.exists():
+        created = created.parent
     out.mkdir(parents=True, exist_ok=True)
-    callbacks: list[Any] = [CSVLogger(out / "history.csv")]
-    if cfg.early_stopping is not None:
-        if val is None:
-            raise ConfigError("early_stopping needs a validation set (val_fraction > 0)")
-        callbacks.insert(0, EarlyStopping("val_loss", patience=cfg.early_stopping))
-    log(f"model: {model.num_parameters():,} parameters, {len(x_tr):,} training samples"
-        f"{'' if val is None else f', {len(val[0]):,} validation'}, {len(x_te):,} test")
-    history = fit(model, loss, opt, (x_tr, y_tr), val, epochs=cfg.epochs,
-                  batch_size=cfg.batch_size, metrics=metrics, callbacks=callbacks,
-                  scheduler=sched, grad_clip=cfg.grad_clip, seed=cfg.seed,
-                  checkpoint=ckpt_path, resume=ckpt_path if resume else None,
-                  progress=progress)
-    if history.interrupted:
-        return {"interrupted": True, "checkpoint": str(ckpt_path)}
-    test = evaluate(model, base_loss, (x_te, data.y_test), metrics)
-    result = {
-        "test_loss": test["loss"],
-        **{f"test_{k}": v for k, v in test.items() if k != "loss"},
-        "epochs_run": len(history),
-        "seconds_per_epoch": float(np.mean(history["time"])) if len(history) else 0.0,
-        "total_seconds": float(np.sum(history["time"])) if len(history) else 0.0,
-        "best_epoch": history.best_epoch,
-        "stopped_epoch": history.stopped_epoch,
-    }
-    save_model(model_path, model, cfg, scaler, data.task, n_out)
-    atomic_write_text(out / "config.json", cfg.to_json() + "\n")
-    atomic_write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
-    history.to_csv(out / "history.csv")
-    if len(history):
+    with run_lock(out, command="steepest train"):
         try:
-            plot_history(history, out / "curves.png", f"{cfg.dataset}: {model_summary(cfg)}")
-        except ImportError:
-            log("matplotlib is not installed: skipping curves.png (pip install steepest[viz])")
-    ckpt_path.unlink(missing_ok=True)
-    return result
+            _refuse_existing(out, resume, overwrite)  # again, now that nobody else writes
+            _clean_temps(out)
+            if not resume:
+                atomic_write_text(out / PARTIAL_CONFIG, cfg.to_json())
+            callbacks: list[Any] = [CSVLogger(out / "history.csv")]
+            if cfg.early_stopping is not None:
+                callbacks.insert(0, EarlyStopping("val_loss", patience=cfg.early_stopping))
+            log(f"model: {model.num_parameters():,} parameters, {len(x_tr):,} training "
+                f"samples{'' if val is None else f', {len(val[0]):,} validation'}, "
+                f"{len(x_te):,} test")
+            history = fit(model, loss, opt, (x_tr, y_tr), val, epochs=cfg.epochs,
+                          batch_size=cfg.batch_size, metrics=metrics, callbacks=callbacks,
+                          scheduler=sched, grad_clip=cfg.grad_clip, seed=cfg.seed,
+                          checkpoint=ckpt_path, resume=ckpt_path if resume else None,
+                          progress=progress, threads=threads)
+            if history.interrupted:
+                return {"interrupted": True, "checkpoint": str(ckpt_path)}
+            test = evaluate(model, base_loss, (x_te, data.y_test), metrics)
+            result = {
+                "test_loss": test["loss"],
+                **{f"test_{k}": v for k, v in test.items() if k != "loss"},
+                "epochs_run": len(history),
+                "seconds_per_epoch": float(np.mean(history["time"])) if len(history) else 0.0,
+                "total_seconds": float(np.sum(history["time"])) if len(history) else 0.0,
+                "best_epoch": history.best_epoch,
+                "stopped_epoch": history.stopped_epoch,
+            }
+            _write_model(model_path, model, cfg, scaler, data.task, n_out)
+            atomic_write_text(out / "config.json", cfg.to_json() + "\n")
+            atomic_write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")
+            history.to_csv(out / "history.csv")
+            if len(history):
+                try:
+                    plot_history(history, out / "curves.png",
+                                 f"{cfg.dataset}: {model_summary(cfg)}")
+                except ImportError:
+                    log("matplotlib is not installed: skipping curves.png "
+                        "(pip install steepest[viz])")
+            ckpt_path.unlink(missing_ok=True)
+            (out / PARTIAL_CONFIG).unlink(missing_ok=True)
+            _clean_temps(out)
+            return result
+        except BaseException:
+            if created is not None and not ckpt_path.exists() and not model_path.exists():
+                import shutil
+
+                # a failed start leaves no folder behind (removed under the lock, so no
+                # other run can have started writing into it)
+                shutil.rmtree(created, ignore_errors=True)
+            raise
 
 
 def model_summary(cfg: TrainConfig) -> str:
@@ -314,34 +410,152 @@ def model_summary(cfg: TrainConfig) -> str:
             f"lr={cfg.lr:g}")
 
 
-def save_model(path: Path, model: Any, cfg: TrainConfig, scaler: Any, task: str,
-               n_out: int) -> None:
+def _write_model(path: Path, model: Any, cfg: TrainConfig, scaler: Any, task: str,
+                 n_out: int) -> None:
     save({"format": MODEL_FORMAT, "config": cfg.to_json(), "task": task, "n_out": n_out,
           "scaler": None if scaler is None else scaler.state_dict(),
           "state": model.state_dict()}, path)
 
 
-def load_model(path: str | os.PathLike) -> tuple[Any, TrainConfig, Any, str]:
-    """Rebuild a saved model: (model in eval mode, config, scaler or None, task)."""
+def _mlp_config(model: Any) -> tuple[dict[str, Any], list[Any]]:
+    """The TrainConfig values of an ``mlp(...)``-built model, read from its layers."""
+    from . import nn
+    from .models import ACTIVATIONS
+
+    layers = list(model) if isinstance(model, nn.Sequential) else []
+    linears = [m for m in layers if isinstance(m, nn.Linear)]
+    names = {cls: name for name, cls in ACTIVATIONS.items()}
+    acts = {names[type(m)] for m in layers if type(m) in names}
+    drops = [m.p for m in layers if isinstance(m, nn.Dropout)]
+    if not linears or len(acts) > 1:
+        raise ConfigError("save_model: the model is not an MLP built by steepest.models.mlp "
+                          "(a Sequential of Linear, [BatchNorm1d], activation, [Dropout]); "
+                          "save other models with steepest.save(model.state_dict(), path)")
+    return {"hidden": [m.out_features for m in linears[:-1]] or [1],
+            "activation": acts.pop() if acts else "relu",
+            "batch_norm": any(isinstance(m, nn.BatchNorm1d) for m in layers),
+            "dropout": drops[0] if drops else 0.0, "init": "default",
+            "dtype": str(linears[0].weight.data.dtype)}, linears
+
+
+def save_model(model: Any, path: str | os.PathLike, *, task: str = "classification",
+               dataset: str | None = None, scaler: Any = None) -> None:
+    """Save an MLP (built by :func:`steepest.models.mlp`) so that ``steepest evaluate`` and
+    ``steepest predict`` can read it: the weights plus the architecture and task.
+
+    ``dataset`` names the data set ``steepest evaluate`` scores on by default; ``scaler``
+    is a fitted :class:`~steepest.data.StandardScaler` applied to inputs first.
+    """
+    if task not in ("classification", "regression"):
+        raise ConfigError(unknown("task", task, ("classification", "regression")))
+    values, linears = _mlp_config(model)
+    if len(values["hidden"]) != len(linears) - 1:
+        raise ConfigError("save_model: an MLP needs at least one hidden layer")
+    cfg = make_config({**values, "dataset": dataset or "mnist"})
+    rebuilt = build_model(cfg, linears[0].in_features, linears[-1].out_features)
+    ours, theirs = rebuilt.state_dict(), model.state_dict()
+    if [(k, v.shape) for k, v in ours.items()] != [(k, v.shape) for k, v in theirs.items()]:
+        raise ConfigError("save_model: the model's layers are not those mlp() builds; save "
+                          "it with steepest.save(model.state_dict(), path) instead")
+    _write_model(Path(path), model, cfg, scaler, task, linears[-1].out_features)
+
+
+_UNKNOWN_DATA = "unknown (a bare state_dict)"
+
+
+def _model_from_state(state: dict[str, Any], p: Path, arch: dict[str, Any]) -> Any:
+    """Rebuild an MLP from a bare ``state_dict`` file and the architecture flags."""
+    weights = []
+    for k, v in state.items():
+        head, _, tail = str(k).partition(".")
+        if tail == "weight" and head.isdigit() and isinstance(v, np.ndarray) and v.ndim == 2:
+            weights.append((int(head), v.shape))
+    weights.sort()
+    if len(weights) < 2:
+        raise ConfigError(f"{str(p)!r} holds no MLP weights (Linear layers '0.weight', ...); "
+                          f"save models with steepest.save_model(model, path)")
+    hidden = [shape[0] for _, shape in weights[:-1]]
+    if arch.get("hidden") and list(arch["hidden"]) != hidden:
+        raise ConfigError(f"{str(p)!r} holds hidden widths {hidden}, not --hidden "
+                          f"{','.join(map(str, arch['hidden']))}")
+    bn = any(str(k).endswith("running_mean") for k in state)
+    for dropout in (0.0, 0.5):
+        cfg = make_config({"hidden": hidden, "activation": arch.get("activation") or "relu",
+                           "batch_norm": bn, "dropout": dropout, "init": "default",
+                           "dtype": str(state[f"{weights[0][0]}.weight"].dtype)
+                           if state[f"{weights[0][0]}.weight"].dtype.kind == "f" else "float32",
+                           "dataset": arch.get("dataset")
+                           or ("mnist" if weights[0][1][1] == 784 else _UNKNOWN_DATA)})
+        model = build_model(cfg, weights[0][1][1], weights[-1][1][0])
+        if list(model.state_dict()) == list(state):
+            return model, cfg
+    raise ConfigError(f"{str(p)!r} is a state_dict but not of an mlp(); save models with "
+                      f"steepest.save_model(model, path)")
+
+
+def load_model(path: str | os.PathLike, arch: dict[str, Any] | None = None
+               ) -> tuple[Any, TrainConfig, Any, str]:
+    """Rebuild a saved model: (model in eval mode, config, scaler or None, task).
+
+    ``path`` is a run folder or a file written by :func:`save_model` (or by ``steepest
+    train``); a bare ``steepest.save(model.state_dict(), path)`` of an ``mlp()`` is read
+    too, with ``arch`` giving what the weights cannot tell (``activation``, ``task``).
+    Everything read is validated; errors name the file.
+    """
+    from .nn.module import LoadStateDictError
+
     p = Path(path)
     if p.is_dir():
         p = p / MODEL_FILE
     if not p.exists():
         raise ConfigError(f"no saved model at {str(p)!r}")
     obj = load(p)
-    if not isinstance(obj, dict) or obj.get("format") != MODEL_FORMAT:
-        raise ConfigError(f"{str(p)!r} is not a steepest model file")
-    cfg = make_config(json.loads(obj["config"]))
-    state = obj["state"]
-    first = state[next(k for k in state if k.endswith("weight"))]
-    model = build_model(cfg, first.shape[1], int(obj["n_out"]))
-    model.load_state_dict(state)
+    arch = dict(arch or {})
+
+    def bad(why: str) -> ConfigError:
+        return ConfigError(f"{str(p)!r}: {why}")
+
+    if isinstance(obj, dict) and "format" not in obj and obj and all(
+            isinstance(v, np.ndarray) for v in obj.values()):
+        model, cfg = _model_from_state(obj, p, arch)
+        task, state, scaler_state = arch.get("task") or "classification", obj, None
+    else:
+        if not isinstance(obj, dict) or obj.get("format") != MODEL_FORMAT:
+            raise bad("is not a steepest model file; save models with "
+                      "steepest.save_model(model, path), or pass a state_dict file of an "
+                      "mlp() with the architecture flags (--activation, --task)")
+        for key, kind in (("config", str), ("task", str), ("n_out", int), ("state", dict)):
+            if not isinstance(obj.get(key), kind) or isinstance(obj.get(key), bool):
+                raise bad(f"key {key!r} is missing or not a {kind.__name__}")
+        if obj["task"] not in ("classification", "regression"):
+            raise bad(f"key 'task' is {obj['task'][:40]!r}")
+        try:
+            cfg = make_config(json.loads(obj["config"]))
+        except (ValueError, RecursionError) as exc:
+            raise bad(f"key 'config': {str(exc)[:200]}") from None
+        state, task, scaler_state = obj["state"], obj["task"], obj.get("scaler")
+        first = next((k for k in state if str(k).endswith("weight")), None)
+        if first is None or not isinstance(state[first], np.ndarray) or state[first].ndim != 2:
+            raise bad("key 'state' holds no first-layer weight matrix")
+        if not 0 < obj["n_out"] <= 1 << 20:
+            raise bad(f"key 'n_out' is {obj['n_out']}")
+        model = build_model(cfg, state[first].shape[1], obj["n_out"])
+    try:
+        model.load_state_dict(state)
+    except (LoadStateDictError, TypeError, ValueError) as exc:
+        raise bad(f"key 'state': {exc}") from None
     model.eval()
     scaler = None
-    if obj.get("scaler") is not None:
+    if scaler_state is not None:
         scaler = StandardScaler()
-        scaler.load_state_dict(obj["scaler"])
-    return model, cfg, scaler, obj["task"]
+        try:
+            scaler.load_state_dict(scaler_state)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise bad(f"key 'scaler': {exc}") from None
+        if np.shape(scaler._shift) != (model[0].in_features,):
+            raise bad(f"key 'scaler' has {np.size(scaler._shift)} features but the model "
+                      f"expects {model[0].in_features}")
+    return model, cfg, scaler, task
 
 
 def _model_inputs(x: np.ndarray, scaler: Any, cfg: TrainConfig) -> np.ndarray:
@@ -351,15 +565,31 @@ def _model_inputs(x: np.ndarray, scaler: Any, cfg: TrainConfig) -> np.ndarray:
     return x.astype(np.dtype(cfg.dtype), copy=False)
 
 
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "mnist-small")
+
+
 def evaluate_saved(path: str | os.PathLike, dataset: str | None = None,
-                   data_dir: str | None = None) -> dict[str, float]:
-    model, cfg, scaler, task = load_model(path)
+                   data_dir: str | None = None, arch: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
+    """Loss, metrics and (for classifiers) the confusion matrix of a saved model on the
+    test split of ``dataset`` (default: the one it was trained on)."""
+    model, cfg, scaler, task = load_model(path, arch)
+    if not dataset and cfg.dataset == _UNKNOWN_DATA:
+        raise ConfigError(f"{os.fspath(path)!r} is a bare state_dict: pass --dataset to say "
+                          f"what to score it on")
     data = load_data(dataset or cfg.dataset, data_dir or cfg.data_dir, cfg.seed)
+    if data.task != task:
+        raise ConfigError(f"the model is a {task} model but {dataset or cfg.dataset!r} is a "
+                          f"{data.task} data set")
+    n_in = model[0].in_features
+    if data.x_test.shape[1] != n_in:
+        raise ConfigError(f"{dataset or cfg.dataset!r} has {data.x_test.shape[1]} features per "
+                          f"sample but the model expects {n_in}")
     x = _model_inputs(data.x_test, scaler, cfg)
     base, metrics = task_loss_and_metrics(task)
     if task == "classification":
         check_labels(data.y_test, model[-1].out_features, "test data")
-    res = evaluate(model, base, (x, data.y_test), metrics)
+    res: dict[str, Any] = dict(evaluate(model, base, (x, data.y_test), metrics))
     if task == "classification":
         from .train.metrics import confusion_matrix
 
@@ -368,16 +598,62 @@ def evaluate_saved(path: str | os.PathLike, dataset: str | None = None,
     return res
 
 
-def predict_saved(path: str | os.PathLike, inputs: np.ndarray) -> np.ndarray:
-    model, cfg, scaler, task = load_model(path)
-    x = np.asarray(inputs, dtype=np.float32).reshape(len(inputs), -1)
-    n_in = model[0].in_features
+def check_inputs(inputs: Any, n_in: int, image: bool, pixel_scale: str = "auto",
+                 where: str = "inputs") -> np.ndarray:
+    """Prediction inputs as an (N, n_in) float32 array, or one clear error.
+
+    Image models (trained on MNIST-like data) expect pixels in [0, 1]; 0..255 pixels are
+    accepted as integers (uint8) or with ``pixel_scale="255"``. ``pixel_scale`` is
+    ``"auto"``, ``"1"`` (use as given) or ``"255"`` (divide by 255).
+    """
+    if pixel_scale not in ("auto", "1", "255"):
+        raise ConfigError(unknown("pixel scale", pixel_scale, ("auto", "1", "255")))
+    a = np.asarray(inputs)
+    shapes = f"(N, {n_in})" + (" or (N, 28, 28)" if image and n_in == 784 else "")
+    if a.dtype.kind not in "biuf":
+        raise ConfigError(f"{where} must be numbers, got dtype {a.dtype}; expected an array of "
+                          f"shape {shapes}")
+    if a.ndim == 0:
+        raise ConfigError(f"{where} is a single number (a 0-d array); expected shape {shapes}")
+    if a.size == 0:
+        raise ConfigError(f"{where} is empty (shape {a.shape}); expected shape {shapes}")
+    if a.ndim == 1:
+        if n_in == 1:
+            a = a.reshape(-1, 1)
+        elif a.size == n_in:
+            a = a.reshape(1, -1)  # one sample
+        else:
+            raise ConfigError(f"{where} has shape {a.shape}: {a.size} values are not a whole "
+                              f"number of samples of {n_in} features; expected shape {shapes}")
+    x = a.reshape(len(a), -1)
     if x.shape[1] != n_in:
-        raise ConfigError(f"inputs have {x.shape[1]} features per sample but the model "
-                          f"expects {n_in}")
+        raise ConfigError(f"{where} of shape {a.shape} have {x.shape[1]} features per sample "
+                          f"but the model expects {n_in}; expected shape {shapes}")
+    integer = a.dtype.kind in "biu"
+    x = x.astype(np.float32)
     bad = nonfinite_rows(x)
     if bad:
-        raise ConfigError(f"inputs contain NaN or inf (rows {bad})")
+        raise ConfigError(f"{where} contain NaN or inf (rows {bad})")
+    if image:
+        scale = pixel_scale if pixel_scale != "auto" else ("255" if integer else "1")
+        if scale == "255":
+            if x.min() < 0 or x.max() > 255:
+                raise ConfigError(f"{where}: pixels given as 0..255 lie in [{x.min():g}, "
+                                  f"{x.max():g}]")
+            x /= 255
+        elif x.min() < -1e-6 or x.max() > 1 + 1e-6:
+            hint = (" they look like 0..255 pixels: pass --pixel-scale 255 (or uint8 data)"
+                    if x.max() <= 255 and x.min() >= 0 else "")
+            raise ConfigError(f"{where}: the model expects pixels in [0, 1] but the values lie "
+                              f"in [{x.min():g}, {x.max():g}];{hint or ' rescale them'}")
+    return x
+
+
+def predict_saved(path: str | os.PathLike, inputs: Any, arch: dict[str, Any] | None = None,
+                  pixel_scale: str = "auto") -> np.ndarray:
+    """Class indices (classifiers) or outputs (regression) of a saved model."""
+    model, cfg, scaler, task = load_model(path, arch)
+    x = check_inputs(inputs, model[0].in_features, cfg.dataset in IMAGE_DATASETS,
+                     pixel_scale)
     out = predict(model, _model_inputs(x, scaler, cfg))
     return out.argmax(axis=1) if task == "classification" else out
-

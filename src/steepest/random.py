@@ -57,8 +57,25 @@ def get_rng_state() -> dict[str, Any]:
     return generator().bit_generator.state
 
 
+#: the bit generators a saved state may name (looked up here, never by getattr on a name
+#: read from a file: ``np.random.test`` would run NumPy's test suite)
+BIT_GENERATORS: dict[str, Any] = {
+    "PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "MT19937": np.random.MT19937,
+    "Philox": np.random.Philox, "SFC64": np.random.SFC64,
+}
+
+
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore a state returned by :func:`get_rng_state`."""
-    gen = np.random.Generator(getattr(np.random, state["bit_generator"])())
-    gen.bit_generator.state = state
-    _GENERATOR.set(gen)
+    """Restore a state returned by :func:`get_rng_state` (checked before it is used)."""
+    if not isinstance(state, dict):
+        raise ValueError(f"set_rng_state: expected a dict, got {type(state).__name__}")
+    name = state.get("bit_generator")
+    if not isinstance(name, str) or name not in BIT_GENERATORS:
+        raise ValueError(f"set_rng_state: unknown bit generator {str(name)[:40]!r} (allowed: "
+                         f"{', '.join(BIT_GENERATORS)})")
+    bit_gen = BIT_GENERATORS[name]()
+    try:
+        bit_gen.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ValueError(f"set_rng_state: invalid {name} state ({exc})") from None
+    _GENERATOR.set(np.random.Generator(bit_gen))

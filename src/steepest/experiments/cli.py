@@ -31,6 +31,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the experiments and exit")
     p.add_argument("--out", default=None,
                    help="output directory (default: runs/experiments/NAME)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results of an earlier run in --out")
     p.add_argument("--quick", action="store_true",
                    help="a small version that runs in seconds (small data, few steps)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -55,6 +57,16 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None and args.seed < 0:
         print("steepest experiment: --seed must be >= 0", file=sys.stderr)
         return 2
+    if args.threads is not None and args.threads < 0:
+        print("steepest experiment: --threads must be >= 0", file=sys.stderr)
+        return 2
+    if args.out and not getattr(args, "overwrite", False):
+        from pathlib import Path
+
+        if (Path(args.out) / "results.json").exists():
+            print(f"steepest experiment: {args.out!r} already holds an experiment's results; "
+                  f"choose another --out or pass --overwrite to replace them", file=sys.stderr)
+            return 2
     t0 = time.perf_counter()
     try:
         results = run_experiment(args.name, args.out, quick=args.quick, seed=args.seed,

