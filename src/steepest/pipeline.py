@@ -220,8 +220,10 @@ def plot_history(history: Any, path: Path, title: str) -> None:
 
 
 def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
-                      progress: Any = True, log: Any = print) -> dict[str, Any]:
-    """Run a whole training job; returns the metrics written to ``metrics.json``."""
+                      progress: Any = True, log: Any = print,
+                      distributed: bool = False) -> dict[str, Any]:
+    """Run a whole training job; returns the metrics written to ``metrics.json``.
+    ``distributed``: data-parallel over MPI ranks, only rank 0 writes the run folder."""
     out = Path(cfg.out)
     model_path, ckpt_path = out / MODEL_FILE, out / CHECKPOINT_FILE
     if not resume and not overwrite:
@@ -283,7 +285,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                   batch_size=cfg.batch_size, metrics=metrics, callbacks=callbacks,
                   scheduler=sched, grad_clip=cfg.grad_clip, seed=cfg.seed,
                   checkpoint=ckpt_path, resume=ckpt_path if resume else None,
-                  progress=progress)
+                  progress=progress, distributed=distributed)
     if history.interrupted:
         return {"interrupted": True, "checkpoint": str(ckpt_path)}
     test = evaluate(model, base_loss, (x_te, data.y_test), metrics)
@@ -296,6 +298,11 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
         "best_epoch": history.best_epoch,
         "stopped_epoch": history.stopped_epoch,
     }
+    if distributed:
+        from .distributed import rank
+
+        if rank() != 0:
+            return result  # rank 0 alone writes the run folder
     save_model(model_path, model, cfg, scaler, data.task, n_out)
     atomic_write_text(out / "config.json", cfg.to_json() + "\n")
     atomic_write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")

@@ -27,7 +27,7 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -143,13 +143,14 @@ class Session:
         self.errors.Recv([buf, mpi.BYTE], source=self._status.Get_source(), tag=_ERROR_TAG)
         self._abort(buf[1:].decode("utf-8", "replace"), buf[0] if buf else 1)
 
-    def _abort(self, message: str, code: int) -> None:
+    def _abort(self, message: str, code: int) -> NoReturn:
         print(message, file=sys.stderr, flush=True)
         sys.stdout.flush()
         self.MPI.COMM_WORLD.Abort(code)
+        raise SystemExit(code)  # Abort does not return; this keeps NoReturn honest
 
     # -------------------------------------------------------------- failure
-    def fail(self, message: str, code: int = 1) -> None:
+    def fail(self, message: str, code: int = 1) -> NoReturn:
         """End the whole job with ``message`` printed once, by rank 0 where possible."""
         code = min(max(int(code), 1), 255)
         if self.is_root:

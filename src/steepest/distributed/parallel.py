@@ -191,7 +191,7 @@ class FitSync:
     def reduce_sums(self, sums: dict[str, float]) -> dict[str, float]:
         """An epoch's running sums (samples, loss, metrics) over all ranks; also hands rank
         0's buffers (BatchNorm running statistics) to every rank."""
-        keys = sorted(k for k in sums if k != "time")
+        keys = [k for k in sums if k != "time"]  # one order on every rank
         vec = np.array([sums[k] for k in keys], dtype=np.float64)
         all_reduce(vec)
         for _, b in self.model.named_buffers():
@@ -203,7 +203,7 @@ class FitSync:
         """Validation means of this rank's part (:attr:`val_loader`) combined by sample
         count: every rank gets the one-process numbers."""
         n = len(self.val_loader.dataset)
-        keys = sorted(local)
+        keys = list(local)
         vec = np.array([n] + [local[k] * n for k in keys], dtype=np.float64)
         all_reduce(vec)
         return {k: float(v / vec[0]) for k, v in zip(keys, vec[1:])}
