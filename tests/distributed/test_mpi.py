@@ -1,0 +1,170 @@
+"""Data-parallel training under a real ``mpiexec -n N`` (localhost subprocesses with
+timeouts), plus the MPI-free pieces (sharding, mpiexec lookup, the missing-MPI error)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import steepest as st
+from steepest.cli import main
+from steepest.distributed import ShardView, find_mpiexec
+from steepest.distributed.comm import MISSING
+
+WORKER = Path(__file__).with_name("mpi_worker.py")
+TIMEOUT = 120  # generous: CI may oversubscribe 3 ranks on 2 cores
+
+
+def _mpiexec() -> str:
+    pytest.importorskip("mpi4py", reason='needs pip install "steepest[mpi]"')
+    try:
+        return find_mpiexec()
+    except Exception as exc:  # noqa: BLE001 - any lookup failure means: cannot run here
+        pytest.skip(str(exc))
+
+
+def mpirun(n: int, args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """``mpiexec -n n python ARGS`` with one BLAS thread per rank."""
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                "MKL_NUM_THREADS": "1", **env}
+    return subprocess.run([_mpiexec(), "-n", str(n), sys.executable, *args], cwd=cwd,
+                          env=full_env, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float(np.abs(a[k] - b[k]).max()) for k in a)
+
+
+CLI = ["-m", "steepest.cli", "train", "--dataset", "mnist-small", "--hidden", "32",
+       "--optimizer", "sgd", "--lr", "0.1", "--epochs", "2", "--schedule", "none",
+       "--dropout", "0", "--val-fraction", "0.1", "--no-progress"]
+
+
+@pytest.mark.parametrize("n,b", [(2, 32), (3, 22)])
+def test_cli_n_ranks_equal_one_process_with_global_batch(tmp_path, capsys, n, b):
+    """N ranks x batch b == 1 process x batch N*b (3 x 22 = 66 leaves an uneven last
+    batch: 1800 = 27 * 66 + 18); only rank 0 writes, and only the run folder."""
+    single, multi = tmp_path / "single", tmp_path / "multi"
+    assert main([*CLI[2:], "--batch-size", str(n * b), "--out", str(single), "--quiet"]) == 0
+    capsys.readouterr()
+    (tmp_path / "work").mkdir()
+    res = mpirun(n, [*CLI, "--batch-size", str(b), "--out", str(multi), "--distributed"],
+                 tmp_path / "work")
+    assert res.returncode == 0, res.stderr
+    ws = st.load(single / "model.npz")["state"]
+    wm = st.load(multi / "model.npz")["state"]
+    assert max_diff(ws, wm) <= 1e-5
+    assert sorted(p.name for p in multi.iterdir()) == sorted(p.name for p in single.iterdir())
+    assert list((tmp_path / "work").iterdir()) == []  # nothing written beside the run
+    assert res.stdout.count("result: ") == 1  # one rank speaks
+    hist_s = (single / "history.csv").read_text().splitlines()
+    hist_m = (multi / "history.csv").read_text().splitlines()
+    assert hist_s[0] == hist_m[0]
+    for rs, rm in zip(hist_s[1:], hist_m[1:]):  # loss, accuracy, val_loss, val_accuracy
+        np.testing.assert_allclose([float(v) for v in rs.split(",")[1:5]],
+                                   [float(v) for v in rm.split(",")[1:5]], rtol=1e-5)
+    ms = json.loads((single / "metrics.json").read_text())
+    mm = json.loads((multi / "metrics.json").read_text())
+    assert mm["test_accuracy"] == pytest.approx(ms["test_accuracy"], abs=1e-3)
+
+
+def test_collectives(tmp_path):
+    res = mpirun(3, [str(WORKER), "collectives", str(tmp_path / "ok.txt")], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "ok.txt").read_text() == "ok 3\n"
+
+
+def test_ddp_wrapper_in_a_loop_of_ones_own(tmp_path):
+    """Ranks start from different weights; the wrapper's broadcast and gradient averaging
+    still reproduce one process with the global batch."""
+    res = mpirun(3, [str(WORKER), "ddp", str(tmp_path / "d.npz"), "--batch", "20"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    subprocess.run([sys.executable, str(WORKER), "ddp", str(tmp_path / "s.npz"), "--single",
+                    "--batch", "60"], check=True, timeout=TIMEOUT)
+    assert max_diff(st.load(tmp_path / "d.npz"), st.load(tmp_path / "s.npz")) <= 1e-5
+
+
+def test_resume_is_exact_and_needs_the_same_world_size(tmp_path):
+    """With dropout (per-rank RNG streams): 1 epoch + resume to 3 is bit-identical to 3."""
+    w = [str(WORKER), "fit"]
+    common = ["--dropout", "0.2", "--batch", "25"]
+    full = mpirun(2, [*w, str(tmp_path / "full.npz"), *common, "--epochs", "3"], tmp_path)
+    assert full.returncode == 0, full.stderr
+    ck = tmp_path / "run.ckpt"
+    part = mpirun(2, [*w, str(tmp_path / "part.npz"), *common, "--epochs", "1",
+                      "--checkpoint", str(ck)], tmp_path)
+    assert part.returncode == 0, part.stderr
+    again = mpirun(2, [*w, str(tmp_path / "resumed.npz"), *common, "--epochs", "3",
+                       "--resume", str(ck)], tmp_path)
+    assert again.returncode == 0, again.stderr
+    a, b = st.load(tmp_path / "full.npz"), st.load(tmp_path / "resumed.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert max_diff(a, st.load(tmp_path / "part.npz")) > 0  # the resume did train on
+
+    other = mpirun(3, [*w, str(tmp_path / "x.npz"), *common, "--epochs", "3",
+                       "--resume", str(ck)], tmp_path)
+    assert other.returncode != 0
+    assert "written by 2 ranks but this job has 3" in other.stderr
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_a_raising_rank_stops_every_rank_with_one_message(tmp_path):
+    res = mpirun(2, [str(WORKER), "raise", str(tmp_path / "x.npz")], tmp_path)
+    assert res.returncode != 0
+    assert res.stderr.count("rank 1 of 2 failed: RuntimeError: injected failure at step 3"
+                            "; stopping all 2 ranks") == 1
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_a_rank_that_stops_taking_part_times_out(tmp_path):
+    res = mpirun(2, [str(WORKER), "hang", str(tmp_path / "x.npz")], tmp_path,
+                 STEEPEST_DIST_TIMEOUT="2")
+    assert res.returncode != 0
+    assert "rank 0 of 2 waited 2 s in the gradient all-reduce" in res.stderr
+
+
+# ------------------------------------------------------------------ without MPI
+def test_shards_partition_every_global_batch():
+    ds = st.data.TensorDataset(np.arange(10, dtype=np.float32))
+    for world in (1, 2, 3, 4):
+        for idx in (np.arange(7) * 3 % 10, np.arange(3), np.array([5])):
+            parts = []
+            for r in range(world):
+                view = ShardView(ds, r, world)
+                got = view[idx][0]
+                if view.count:
+                    parts.append(got)
+                else:  # an empty part gets one zero-weight duplicate
+                    assert len(got) == 1 and len(idx) < world
+            joined = np.concatenate(parts)
+            assert sorted(joined.tolist()) == sorted(idx.tolist())
+            assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
+def test_find_mpiexec_prefers_the_override_then_this_pythons_scripts(monkeypatch, tmp_path):
+    monkeypatch.setenv("STEEPEST_MPIEXEC", "/opt/mpi/bin/mpiexec")
+    assert find_mpiexec() == "/opt/mpi/bin/mpiexec"
+    monkeypatch.delenv("STEEPEST_MPIEXEC")
+    fake = tmp_path / "mpiexec"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    import sysconfig
+
+    monkeypatch.setattr(sysconfig, "get_path", lambda *a, **k: str(tmp_path))
+    assert find_mpiexec() == str(fake)
+
+
+def test_distributed_without_mpi_is_one_line(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py -> ImportError
+    code = main(["train", "--dataset", "spirals", "--epochs", "1", "--distributed"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == f"steepest train: error: {MISSING}"
+    assert 'pip install "steepest[mpi]"' in err
