@@ -43,12 +43,14 @@ class HangAt(RaiseAt):
 def run_fit(a: argparse.Namespace, callbacks=()) -> None:
     st.manual_seed(0)
     x, y = data()
-    model = mlp([784, 32, 10], dropout=a.dropout)
+    model = mlp([784, 32, 10], dropout=a.dropout, batch_norm=a.bn)
+    kinds = [type(m) for m in model.modules()]
     opt = st.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     fit(model, "cross_entropy", opt, (x, y), (x[:200], y[:200]), epochs=a.epochs,
         batch_size=a.batch, seed=1, progress=False, metrics=["accuracy"],
         checkpoint=a.checkpoint, resume=a.resume, callbacks=callbacks,
         distributed=a.distributed)
+    assert [type(m) for m in model.modules()] == kinds  # fit's layer swap is undone
     if not a.distributed or dist.rank() == 0:
         st.save(model.state_dict(), a.out)
 
@@ -111,6 +113,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--bn", action="store_true")
     p.add_argument("--checkpoint")
     p.add_argument("--resume")
     p.add_argument("--single", dest="distributed", action="store_false")

@@ -75,6 +75,42 @@ def test_cli_n_ranks_equal_one_process_with_global_batch(tmp_path, capsys, n, b)
     assert mm["test_accuracy"] == pytest.approx(ms["test_accuracy"], abs=1e-3)
 
 
+def test_dropout_and_batchnorm_runs_equal_one_process_in_float64(tmp_path, capsys):
+    """fit keeps the one-process dropout masks (DistributedDropout) and global BatchNorm
+    statistics (SyncBatchNorm): in float64 the runs agree to round-off, 1e-15 (in
+    float32 the round-off of such nets can grow past 1e-5, see docs/distributed.md)."""
+    flags = ["--dtype", "float64", "--dropout", "0.2", "--batch-norm", "--hidden", "32,16",
+             "--optimizer", "momentum", "--epochs", "1"]
+    single, multi = tmp_path / "single", tmp_path / "multi"
+    assert main([*CLI[2:], *flags, "--batch-size", "66", "--out", str(single),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    res = mpirun(3, [*CLI, *flags, "--batch-size", "22", "--out", str(multi),
+                     "--distributed"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    ws, wm = st.load(single / "model.npz")["state"], st.load(multi / "model.npz")["state"]
+    assert any("running_mean" in k for k in ws)
+    assert max_diff(ws, wm) <= 1e-10
+
+
+def test_sync_batchnorm_outside_a_job_is_batchnorm():
+    from steepest.distributed import SyncBatchNorm
+    from steepest.models import mlp
+    from steepest.nn.layers import BatchNorm1d
+
+    st.manual_seed(0)
+    model = mlp([6, 4, 2], batch_norm=True)
+    bn = model[1]
+    x = np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32)
+    ref = model(st.tensor(x)).data
+    SyncBatchNorm.convert_sync_batchnorm(model)
+    assert type(model[1]) is SyncBatchNorm and not isinstance(bn, SyncBatchNorm)
+    assert model[1].weight is bn.weight  # same Parameters: the optimiser still sees them
+    assert isinstance(model[1], BatchNorm1d)
+    bn.load_state_dict(model[1].state_dict())
+    np.testing.assert_array_equal(model(st.tensor(x)).data, ref)
+
+
 def test_collectives(tmp_path):
     res = mpirun(3, [str(WORKER), "collectives", str(tmp_path / "ok.txt")], tmp_path)
     assert res.returncode == 0, res.stderr
@@ -92,9 +128,9 @@ def test_ddp_wrapper_in_a_loop_of_ones_own(tmp_path):
 
 
 def test_resume_is_exact_and_needs_the_same_world_size(tmp_path):
-    """With dropout (per-rank RNG streams): 1 epoch + resume to 3 is bit-identical to 3."""
+    """With dropout and BatchNorm: 1 epoch + resume to 3 is bit-identical to 3."""
     w = [str(WORKER), "fit"]
-    common = ["--dropout", "0.2", "--batch", "25"]
+    common = ["--dropout", "0.2", "--bn", "--batch", "25"]
     full = mpirun(2, [*w, str(tmp_path / "full.npz"), *common, "--epochs", "3"], tmp_path)
     assert full.returncode == 0, full.stderr
     ck = tmp_path / "run.ckpt"

@@ -28,12 +28,20 @@ from .comm import (
     world_size,
 )
 from .data import ShardView, shard_loader
-from .parallel import DistributedDataParallel, FitSync, GradientAllReduce, broadcast_module
+from .parallel import (
+    DistributedDataParallel,
+    DistributedDropout,
+    FitSync,
+    GradientAllReduce,
+    broadcast_module,
+)
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
-    "DistributedDataParallel", "DistributedError", "FitSync", "GradientAllReduce",
+    "DistributedDataParallel", "DistributedDropout", "DistributedError", "FitSync",
+    "GradientAllReduce",
     "ReduceOp", "Session", "ShardView", "all_reduce", "barrier", "broadcast",
     "broadcast_bytes", "broadcast_module", "find_mpiexec", "gather_bytes", "get_rank",
     "get_world_size", "init", "init_process_group", "is_initialized", "rank", "session",
-    "shard_loader", "world_size",
+    "SyncBatchNorm", "shard_loader", "world_size",
 ]

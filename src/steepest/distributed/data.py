@@ -28,11 +28,11 @@ from ..data import DataLoader, Dataset
 class ShardView(Dataset):
     """``dataset`` seen by rank ``rank`` of ``world``: ``view[idx]`` gathers only this
     rank's positions of the global batch ``idx``. ``count`` is the true number of samples
-    of the last gather (0 for a padded duplicate)."""
+    of the last gather (0 for a padded duplicate), ``rows`` the global batch's size."""
 
     def __init__(self, dataset: Any, rank: int, world: int) -> None:
         self.dataset, self.rank, self.world = dataset, int(rank), int(world)
-        self.count = 0
+        self.count = self.rows = 0
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -40,7 +40,7 @@ class ShardView(Dataset):
     def __getitem__(self, index: Any) -> tuple[np.ndarray, ...]:
         idx = np.asarray(index)
         mine = idx[self.rank::self.world]
-        self.count = len(mine)
+        self.count, self.rows = len(mine), len(idx)
         if not len(mine):  # fewer samples than ranks in the last batch
             mine = idx[:1]
         return self.dataset[mine]

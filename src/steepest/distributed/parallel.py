@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import functional as F
 from .. import random as _random
 from ..data import DataLoader, Subset
+from ..nn.layers import BatchNorm1d, Dropout
 from ..nn.module import Module
 from ..tensor import Tensor
 from .comm import (
@@ -32,6 +34,7 @@ from .comm import (
     init,
 )
 from .data import ShardView, shard_loader
+from .sync_batchnorm import SyncBatchNorm
 
 _DEFAULT_BUCKET_MB = 25.0  # torch's bucket_cap_mb
 
@@ -130,15 +133,48 @@ class DistributedDataParallel(Module):
 _ROOT_ONLY = ("ProgressBar", "CSVLogger", "ModelCheckpoint")
 
 
+class DistributedDropout(Dropout):
+    """Dropout that applies, to this rank's rows, the rows of the mask one process would
+    draw for the whole global batch (every rank draws that mask from the same generator
+    state), so distributed training keeps the one-process dropout masks."""
+
+    _shard: ShardView
+
+    def forward(self, x: Any) -> Any:
+        shard = self._shard
+        if not self.training or self.p == 0.0 or not shard.rows:
+            return super().forward(x)
+        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        mask = F.dropout(np.ones((shard.rows, *data.shape[1:]), dtype=data.dtype), self.p)
+        part = mask[shard.rank::shard.world] if shard.count else mask[:1]
+        if part.shape != data.shape:  # not a batch of the sharded loader
+            return super().forward(x)
+        return x * part
+
+
+def _swap_layers(model: Module, shard: ShardView) -> list[tuple[Module, type]]:
+    """Make the Dropout and BatchNorm1d layers distributed for one ``fit``: by class, so
+    parameters, buffers, the optimiser's references and hooks stay the same objects."""
+    swapped = []
+    for m in model.modules():
+        new = {Dropout: DistributedDropout, BatchNorm1d: SyncBatchNorm}.get(type(m))
+        if new is not None:
+            swapped.append((m, type(m)))
+            m.__class__ = new
+            object.__setattr__(m, "_shard", shard)
+    return swapped
+
+
 class FitSync:
     """What ``fit(..., distributed=True)`` adds to the single-process loop.
 
     Built after the loaders: it broadcasts rank 0's weights, buffers, loader seed and RNG
-    (each rank r > 0 continues from rank 0's generator jumped r times, an independent
-    stream, so dropout masks differ between ranks), and shards the loaders. Then the loop
-    calls :meth:`sync` after every backward, :meth:`reduce_sums` at the end of every epoch
-    and :meth:`mean_over_ranks` after validating on :attr:`val_loader`; only rank 0 saves
-    checkpoints.
+    state, shards the loaders, and for the length of the ``fit`` makes ``Dropout`` layers
+    :class:`DistributedDropout` and ``BatchNorm1d`` layers :class:`SyncBatchNorm`, so that
+    the run equals one process with the global batch in every respect. Then the loop
+    calls :meth:`sync` after every backward, :meth:`reduce_sums` at the end of every epoch,
+    :meth:`mean_over_ranks` after validating on :attr:`val_loader`, and :meth:`finish`;
+    only rank 0 saves checkpoints.
     """
 
     def __init__(self, model: Module, loader: Any, val_loader: Any) -> None:
@@ -157,24 +193,15 @@ class FitSync:
                                  f"than the number of ranks ({s.size})")
             part = Subset(val_loader.dataset, np.arange(s.rank, n_val, s.size))
             self.val_loader = DataLoader(part, batch_size=val_loader.batch_size)
-        rng = json.loads(broadcast_bytes(json.dumps(_random.get_rng_state()).encode()))
-        self._set_rng(rng)
+        # one generator state on every rank: the global dropout masks stay in step
+        _random.set_rng_state(json.loads(broadcast_bytes(
+            json.dumps(_random.get_rng_state()).encode())))
         self._reduce = GradientAllReduce(list(model.parameters()), s)
+        self._swapped = _swap_layers(model, self.view)
 
     @property
     def is_root(self) -> bool:
         return self.session.is_root
-
-    def _set_rng(self, state: dict[str, Any]) -> None:
-        """Rank 0 keeps ``state``; rank r continues from it jumped r times."""
-        if self.session.rank:
-            bitgen = getattr(np.random, state["bit_generator"])()
-            bitgen.state = state
-            if not hasattr(bitgen, "jumped"):
-                raise DistributedError(f"fit(distributed=True): the random generator "
-                                       f"{state['bit_generator']} has no jumped(); use PCG64")
-            state = bitgen.jumped(self.session.rank).state
-        _random.set_rng_state(state)
 
     def local_callbacks(self, callbacks: Iterable[Any]) -> list[Any]:
         """Callbacks that print or write files run on rank 0 only (their class is one of
@@ -207,6 +234,13 @@ class FitSync:
         vec = np.array([n] + [local[k] * n for k in keys], dtype=np.float64)
         all_reduce(vec)
         return {k: float(v / vec[0]) for k, v in zip(keys, vec[1:])}
+
+    def finish(self) -> None:
+        """End of ``fit``: the model's layers get their own classes back."""
+        for m, old in self._swapped:
+            m.__class__ = old
+            object.__delattr__(m, "_shard")
+        self._swapped = []
 
     def state_dict(self) -> dict[str, Any]:
         """Collective: world size and every rank's RNG state, for rank 0's checkpoint."""

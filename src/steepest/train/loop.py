@@ -319,6 +319,8 @@ def fit(
                 break
     for cb in callbacks:
         cb.on_train_end(trainer)
+    if dist is not None:
+        dist.finish()
     return history
 
 
