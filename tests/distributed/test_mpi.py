@@ -166,7 +166,24 @@ def test_a_rank_that_stops_taking_part_times_out(tmp_path):
     assert "rank 0 of 2 waited 2 s in the gradient all-reduce" in res.stderr
 
 
+def test_a_cli_error_on_every_rank_is_one_line_and_exit_code_2(tmp_path):
+    res = mpirun(2, ["-m", "steepest.cli", "train", "--distributed", "--dataset", "nosuch",
+                     "--out", str(tmp_path / "run")], tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.count("steepest train: error: unknown dataset 'nosuch'") == 1
+
+
 # ------------------------------------------------------------------ without MPI
+def test_cost_model_bytes_and_formula():
+    from benchmarks.distributed import allreduce_model, cost_table, n_params
+
+    assert 4 * (n_params([784, 100, 10]) + 1) == 318_044
+    assert 4 * (n_params([784, 256, 256, 10]) + 1) == 1_077_292
+    assert allreduce_model(1e6, 1, 1e9, 1e-5) == 0.0
+    assert allreduce_model(1e6, 2, 1e9, 1e-5) == pytest.approx(2e-5 + 1e-3)
+    rows = cost_table("A", 6.5e-6)
+    assert "318,044 bytes" in rows[0] and sum(r.startswith("| 1") for r in rows) == 9
+
 def test_shards_partition_every_global_batch():
     ds = st.data.TensorDataset(np.arange(10, dtype=np.float32))
     for world in (1, 2, 3, 4):
