@@ -173,6 +173,20 @@ def test_a_cli_error_on_every_rank_is_one_line_and_exit_code_2(tmp_path):
     assert res.stderr.count("steepest train: error: unknown dataset 'nosuch'") == 1
 
 
+def test_an_mpiexec_of_another_mpi_is_caught(tmp_path):
+    """Ranks started by a foreign mpiexec each see a world of 1 and would all write the
+    run folder; the launcher's PMI_SIZE gives them away."""
+    _mpiexec()
+    env = {**os.environ, "PMI_SIZE": "3"}
+    res = subprocess.run([sys.executable, "-m", "steepest.cli", "train", "--distributed",
+                          "--dataset", "spirals", "--out", str(tmp_path / "run")], cwd=tmp_path,
+                         env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    assert res.returncode == 2
+    assert "started as one of 3 ranks, but MPI sees a world of 1" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run" / "model.npz").exists()
+
+
 # ------------------------------------------------------------------ without MPI
 def test_cost_model_bytes_and_formula():
     from benchmarks.distributed import allreduce_model, cost_table, n_params

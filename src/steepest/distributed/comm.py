@@ -195,8 +195,24 @@ def init(timeout: float | None = None) -> Session:
     if not timeout > 0:
         raise DistributedError(f"init: timeout must be > 0 seconds, got {timeout!r}")
     session = Session(_import_mpi(), timeout)
+    launched = _launched_size()
+    if launched is not None and launched != session.size:
+        raise DistributedError(
+            f"this process was started as one of {launched} ranks, but MPI sees a world of "
+            f"{session.size}: the mpiexec used belongs to another MPI than the one mpi4py "
+            f"loads; start with python -m steepest.distributed -n {launched} ... (which runs "
+            f"{find_mpiexec()})")
     _SESSION.set(session)
     return session
+
+
+def _launched_size() -> int | None:
+    """The world size the launcher announced (MPICH/hydra, Open MPI), if any."""
+    for key in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"):
+        value = os.environ.get(key, "")
+        if value.isdigit():
+            return int(value)
+    return None
 
 
 def is_initialized() -> bool:
