@@ -26,17 +26,21 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 
 class RaiseAt(Callback):
-    def __init__(self, rank: int, step: int) -> None:
-        self.rank, self.step = rank, step
+    def __init__(self, rank: int, step: int, epoch: int = 1) -> None:
+        self.rank, self.step, self.epoch = rank, step, epoch
+
+    def due(self, trainer, step) -> bool:
+        return (dist.is_initialized() and dist.rank() == self.rank and step == self.step
+                and trainer.epoch == self.epoch)
 
     def on_batch_end(self, trainer, step, logs):
-        if dist.is_initialized() and dist.rank() == self.rank and step == self.step:
+        if self.due(trainer, step):
             raise RuntimeError(f"injected failure at step {step}")
 
 
 class HangAt(RaiseAt):
     def on_batch_end(self, trainer, step, logs):
-        if dist.is_initialized() and dist.rank() == self.rank and step == self.step:
+        if self.due(trainer, step):
             time.sleep(3600)
 
 
@@ -114,6 +118,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--bn", action="store_true")
+    p.add_argument("--fail-epoch", type=int, default=1)
     p.add_argument("--checkpoint")
     p.add_argument("--resume")
     p.add_argument("--single", dest="distributed", action="store_false")
@@ -125,7 +130,7 @@ def main() -> None:
     elif a.mode == "ddp":
         run_ddp(a)
     elif a.mode == "raise":
-        run_fit(a, [RaiseAt(1, 3)])
+        run_fit(a, [RaiseAt(1, 3, a.fail_epoch)])
     elif a.mode == "hang":
         run_fit(a, [HangAt(1, 3)])
 
