@@ -108,7 +108,8 @@ class Session:
         self.is_root = self.rank == 0
         self._status = mpi.Status()
         self._prev_hook = sys.excepthook
-        sys.excepthook = self._excepthook
+        if self.size > 1:  # an uncaught exception on one rank must stop the others
+            sys.excepthook = self._excepthook
 
     @property
     def who(self) -> str:
