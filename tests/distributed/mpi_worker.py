@@ -39,6 +39,9 @@ class RaiseAt(Callback):
 
 
 class HangAt(RaiseAt):
+    def on_train_begin(self, trainer):
+        dist.init(timeout=5)  # short, but only once the ranks met in fit's broadcasts
+
     def on_batch_end(self, trainer, step, logs):
         if self.due(trainer, step):
             time.sleep(3600)
