@@ -100,6 +100,9 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no live progress bar (one line per epoch is still printed)")
     p.add_argument("--quiet", action="store_true", help="print only the result")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over the ranks of 'mpiexec -n N' (--batch-size is per "
+                        "rank; needs pip install \"steepest[mpi]\")")
 
 
 def _threads_arg(text: str) -> int | str:
@@ -134,6 +137,9 @@ def _run_train(args: argparse.Namespace) -> int:
     from .pipeline import model_summary, recorded_config, train_from_config
     from .train import ProgressBar
 
+    session = getattr(args, "dist_session", None)
+    if args.distributed and session is None:
+        return _run_distributed(args)
     given: dict[str, Any] = {}
     if args.config:
         given.update(load_toml(args.config))
@@ -160,6 +166,10 @@ def _run_train(args: argparse.Namespace) -> int:
             values = {**recorded, **given}
     elif "out" not in values:
         values["out"] = _fresh_run_dir(Path("runs"), str(values.get("dataset", "mnist")))
+        if session is not None:  # every rank writes into rank 0's choice
+            from .distributed import broadcast_bytes
+
+            values["out"] = broadcast_bytes(values["out"].encode()).decode()
     cfg = make_config(values)
     problems = explicit_warnings(given, cfg)
     if problems:
@@ -174,7 +184,8 @@ def _run_train(args: argparse.Namespace) -> int:
     progress: Any = False if args.quiet else (ProgressBar(live=False) if args.no_progress
                                               else True)
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
-                               progress=progress, log=log, threads=args.threads)
+                               progress=progress, log=log, threads=args.threads,
+                               distributed=session is not None)
     if result.get("interrupted"):
         print(f"interrupted; resume with: steepest train --out {cfg.out} --resume",
               file=sys.stderr)
@@ -182,6 +193,36 @@ def _run_train(args: argparse.Namespace) -> int:
     shown = {k: _fmt_value(v) for k, v in result.items()}
     print("result: " + json.dumps(shown))
     return 0
+
+
+def _run_distributed(args: argparse.Namespace) -> int:
+    """``train --distributed``: the same run on every MPI rank; only rank 0 prints and
+    writes, and an error on any rank ends every rank with one line from rank 0."""
+    import contextlib
+    import traceback
+
+    from .config import ConfigError
+    from .distributed import DistributedError, init
+    from .train import TrainingDiverged
+
+    try:
+        args.dist_session = session = init()
+    except DistributedError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(
+                sys.stdout if session.is_root else null):
+            return _run_train(args)
+    except Exception as exc:
+        if session.size == 1:
+            raise
+        plain = (UserError, ConfigError, FileNotFoundError, TrainingDiverged, ValueError,
+                 TypeError, DistributedError)
+        if not isinstance(exc, plain):
+            traceback.print_exc()
+        where = "" if session.is_root else f" on {session.who}"
+        session.fail(f"steepest train: error{where}: {exc}",
+                     1 if isinstance(exc, TrainingDiverged) else 2)
 
 
 def _fresh_run_dir(root: Any, dataset: str) -> str:

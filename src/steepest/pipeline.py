@@ -7,6 +7,7 @@ and write the run folder (model, config, history, curves, metrics). The CLI only
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -281,13 +282,15 @@ def _clean_temps(out: Path) -> None:
 
 def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                       progress: Any = True, log: Any = print,
-                      threads: int | str | None = "auto") -> dict[str, Any]:
+                      threads: int | str | None = "auto",
+                      distributed: bool = False) -> dict[str, Any]:
     """Run a whole training job; returns the metrics written to ``metrics.json``.
 
     Every setting and the data are checked before the run folder is created or touched;
     the folder is then locked for the whole run (:func:`steepest.runlock.run_lock`), so a
     refused or concurrent command changes nothing on disk. On resume the settings must be
     those recorded when the run started (except :data:`~steepest.config.RESUME_MAY_CHANGE`).
+    ``distributed``: data-parallel over MPI ranks; only rank 0 locks and writes the folder.
     """
     from .config import RESUME_MAY_CHANGE
     from .runlock import run_lock
@@ -347,16 +350,23 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     if cfg.early_stopping is not None and val is None:
         raise ConfigError("early_stopping needs a validation set (val_fraction > 0)")
 
-    created = None if out.exists() else out  # the topmost folder this run creates
+    is_root = True
+    if distributed:  # rank 0 alone locks and writes the run folder
+        from .distributed import rank
+
+        is_root = rank() == 0
+    created = None if out.exists() or not is_root else out  # the topmost folder we create
     while created is not None and not created.parent.exists():
         created = created.parent
-    out.mkdir(parents=True, exist_ok=True)
-    with run_lock(out, command="steepest train"):
+    if is_root:
+        out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out, command="steepest train") if is_root else contextlib.nullcontext():
         try:
-            _refuse_existing(out, resume, overwrite)  # again, now that nobody else writes
-            _clean_temps(out)
-            if not resume:
-                atomic_write_text(out / PARTIAL_CONFIG, cfg.to_json())
+            if is_root:
+                _refuse_existing(out, resume, overwrite)  # again, now that nobody else writes
+                _clean_temps(out)
+                if not resume:
+                    atomic_write_text(out / PARTIAL_CONFIG, cfg.to_json())
             callbacks: list[Any] = [CSVLogger(out / "history.csv")]
             if cfg.early_stopping is not None:
                 callbacks.insert(0, EarlyStopping("val_loss", patience=cfg.early_stopping))
@@ -367,7 +377,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                           batch_size=cfg.batch_size, metrics=metrics, callbacks=callbacks,
                           scheduler=sched, grad_clip=cfg.grad_clip, seed=cfg.seed,
                           checkpoint=ckpt_path, resume=ckpt_path if resume else None,
-                          progress=progress, threads=threads)
+                          progress=progress, threads=threads, distributed=distributed)
             if history.interrupted:
                 return {"interrupted": True, "checkpoint": str(ckpt_path)}
             test = evaluate(model, base_loss, (x_te, data.y_test), metrics)
@@ -380,6 +390,8 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                 "best_epoch": history.best_epoch,
                 "stopped_epoch": history.stopped_epoch,
             }
+            if not is_root:
+                return result
             _write_model(model_path, model, cfg, scaler, data.task, n_out)
             atomic_write_text(out / "config.json", cfg.to_json() + "\n")
             atomic_write_text(out / "metrics.json", json.dumps(result, indent=2) + "\n")

@@ -94,8 +94,12 @@ def _like(saved: Any, live: Any, key: str, where: str) -> None:
 
 def restore_checkpoint(path: str | os.PathLike, *, model: Any, optimizer: Any,
                        scheduler: Any, loader: Any, history: Any, callbacks: list[Any],
-                       epochs: int) -> tuple[int, int, dict[str, float] | None]:
+                       epochs: int, distributed: Any = None
+                       ) -> tuple[int, int, dict[str, float] | None]:
     """Load ``path`` into the live objects of a run; returns (epoch, step, partial sums).
+
+    ``distributed`` (a data-parallel run's sync object) checks the world size and restores
+    this rank's RNG state.
 
     Every part is validated; on any refusal the model and optimiser are rolled back and a
     :class:`CheckpointError` names the file and the key.
@@ -138,6 +142,9 @@ def restore_checkpoint(path: str | os.PathLike, *, model: Any, optimizer: Any,
             scheduler.load_state_dict(state["scheduler"])
         key = "rng"
         _random.set_rng_state(state["rng"])
+        if distributed is not None:
+            key = "distributed"
+            distributed.load_state_dict(state.get("distributed"))
         key = "loader"
         loader.load_state_dict(state["loader"])
         key = "history"

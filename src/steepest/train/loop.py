@@ -140,6 +140,7 @@ def fit(
     plateau_monitor: str | None = None,
     handle_interrupt: bool = True,
     threads: int | str | None = "auto",
+    distributed: bool = False,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
@@ -171,6 +172,10 @@ def fit(
     threads : int, 0, None or "auto"
         BLAS threads during training (see :mod:`steepest.threads`): ``"auto"`` (the
         default) uses the cores other processes leave free; 0 or None keep the library's.
+    distributed : bool
+        Data-parallel over the ranks of ``mpiexec -n N`` (``steepest.distributed``):
+        ``batch_size`` is per rank, the result equals one process with ``N * batch_size``;
+        only rank 0 writes files; Ctrl-C or an error on any rank stops every rank.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -192,6 +197,12 @@ def fit(
     from ..nn import check_symmetry
 
     check_symmetry(model)
+    dist = None
+    if distributed:  # one replica per MPI rank, see steepest.distributed
+        from ..distributed import FitSync
+
+        dist = FitSync(model, loader, val_loader)
+        loader, val_loader = dist.loader, dist.val_loader
 
     history = History()
     start_epoch, skip, partial = 0, 0, None
@@ -199,14 +210,16 @@ def fit(
         start_epoch, skip, partial = restore_checkpoint(
             resume, model=model, optimizer=optimizer, scheduler=scheduler, loader=loader,
             history=history, callbacks=[c for c in callbacks if not isinstance(c, ProgressBar)],
-            epochs=epochs)
+            epochs=epochs, distributed=dist)
+    if dist is not None:
+        callbacks = dist.local_callbacks(callbacks)
 
     trainer = Trainer(model, optimizer, epochs, len(loader), history)
     for cb in callbacks:
         cb.on_train_begin(trainer)
 
     def snapshot(epoch: int, step: int, sums: dict[str, float] | None) -> dict[str, Any]:
-        return {
+        state = {
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "scheduler": None if scheduler is None else scheduler.state_dict(),
@@ -217,8 +230,11 @@ def fit(
                           if not isinstance(cb, ProgressBar)],
             "epoch": epoch, "step": step, "partial": sums,
         }
+        if dist is not None:
+            state["distributed"] = dist.state_dict()
+        return state
 
-    with _Interrupt(handle_interrupt) as interrupt, blas_threads(threads, "fit"):
+    with _Interrupt(handle_interrupt and dist is None) as interrupt, blas_threads(threads, "fit"):
         for epoch in range(start_epoch, epochs):
             trainer.epoch = epoch + 1
             model.train()
@@ -241,6 +257,8 @@ def fit(
                         f"check the inputs for extreme values")
                 optimizer.zero_grad()
                 lval.backward()
+                if dist is not None:
+                    dist.sync()
                 if grad_clip is not None:
                     clip_grad_norm_(params, grad_clip)
                 optimizer.step()
@@ -264,13 +282,18 @@ def fit(
                           f"{os.fspath(path)!r} (CLI: --resume)", flush=True)
                     return history
             skip = 0
+            if dist is not None:
+                sums = dist.reduce_sums(sums)
             logs: dict[str, Any] = {"epoch": epoch + 1}
             count = max(sums["n"], 1.0)
             logs["loss"] = sums["loss"] / count
             for name, _ in named_metrics:
                 logs[name] = sums.get(name, 0.0) / count
             if val_loader is not None:
-                for k, v in evaluate(model, loss_fn, val_loader, metrics).items():
+                val = evaluate(model, loss_fn, val_loader, metrics)
+                if dist is not None:
+                    val = dist.mean_over_ranks(val)
+                for k, v in val.items():
                     logs[f"val_{k}"] = v
             logs["lr"] = float(lr)
             logs["time"] = sums["time"] + time.perf_counter() - t0
@@ -284,11 +307,15 @@ def fit(
             for cb in callbacks:
                 cb.on_epoch_end(trainer, epoch + 1, logs)
             if checkpoint is not None:
-                save_checkpoint(checkpoint, snapshot(epoch + 1, 0, None))
+                state = snapshot(epoch + 1, 0, None)
+                if dist is None or dist.is_root:
+                    save_checkpoint(checkpoint, state)
             if trainer.stop_training:
                 break
     for cb in callbacks:
         cb.on_train_end(trainer)
+    if dist is not None:
+        dist.finish()
     return history
 
 
