@@ -34,6 +34,7 @@ from . import (
     optimizers_2d,
     optimizers_mnist,
     overfitting,
+    quantization,
     weight_init,
 )
 
@@ -50,6 +51,7 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "numerical-vs-backprop": numerical_vs_backprop,
     "hyperparameters": hyperparameters,
     "loss-landscape": loss_landscape,
+    "quantization": quantization,
 }
 
 
