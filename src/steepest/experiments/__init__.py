@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from . import (
+    backprop_steps,
     batch_norm,
     gradients,
     hyperparameters,
@@ -52,6 +53,7 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "hyperparameters": hyperparameters,
     "loss-landscape": loss_landscape,
     "quantization": quantization,
+    "backprop-steps": backprop_steps,
 }
 
 
