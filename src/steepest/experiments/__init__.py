@@ -36,6 +36,7 @@ from . import (
     optimizers_mnist,
     overfitting,
     quantization,
+    universal_approximation,
     weight_init,
 )
 
@@ -54,6 +55,7 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "loss-landscape": loss_landscape,
     "quantization": quantization,
     "backprop-steps": backprop_steps,
+    "universal-approximation": universal_approximation,
 }
 
 
