@@ -27,6 +27,7 @@ from typing import Any
 from . import (
     backprop_steps,
     batch_norm,
+    generalization,
     gradients,
     hyperparameters,
     linear_regression,
@@ -56,6 +57,7 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "quantization": quantization,
     "backprop-steps": backprop_steps,
     "universal-approximation": universal_approximation,
+    "generalization": generalization,
 }
 
 
