@@ -307,8 +307,11 @@ def _prepared_data(cfg: TrainConfig) -> tuple[Any, np.ndarray, np.ndarray, Any]:
             val = (scaler.transform(val[0]), val[1])
     dtype = np.dtype(cfg.dtype)
     x_tr = x_tr.astype(dtype, copy=False)
+    if data.task != "classification":  # regression targets in the model's dtype as well
+        y_tr = y_tr.astype(dtype, copy=False)
     if val is not None:
-        val = (val[0].astype(dtype, copy=False), val[1])
+        val = (val[0].astype(dtype, copy=False), val[1] if data.task == "classification"
+               else val[1].astype(dtype, copy=False))
     return data, x_tr, y_tr, val
 
 

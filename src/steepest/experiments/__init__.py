@@ -54,10 +54,10 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "numerical-vs-backprop": numerical_vs_backprop,
     "hyperparameters": hyperparameters,
     "loss-landscape": loss_landscape,
-    "quantization": quantization,
     "backprop-steps": backprop_steps,
     "universal-approximation": universal_approximation,
     "generalization": generalization,
+    "quantization": quantization,
 }
 
 
