@@ -106,15 +106,20 @@ class QuantizedLinear(nn.Module):
 
     def forward(self, x: Any) -> Tensor:
         a = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float32)
-        s_x = float(self.input_scale)
-        xq = np.clip(np.rint(a / np.float32(s_x)), -self._qa, self._qa)
+        s_x = np.float32(self.input_scale)
+        xq = np.divide(a, s_x)
+        np.rint(xq, out=xq)
+        np.clip(xq, -self._qa, self._qa, out=xq)
         if self.accumulate == "int32":
-            acc = xq.astype(np.int32) @ self.weight_q.T.astype(np.int32) + self.bias_q
-            accf = acc.astype(np.float64)
+            acc = (xq.astype(np.int32) @ self.weight_q.T.astype(np.int32) + self.bias_q
+                   ).astype(np.float32)
         else:
-            accf = (xq.astype(self._float_dtype) @ self._wf).astype(np.float64) + self.bias_q
-        y = accf * (s_x * self.weight_scale.astype(np.float64))
-        return Tensor(y.astype(np.float32))
+            # exact integer sums; adding the bias rounds once, like the int32 path's cast
+            acc = xq.astype(self._float_dtype, copy=False) @ self._wf
+            acc += self.bias_q
+            acc = acc.astype(np.float32, copy=False)
+        acc *= s_x * self.weight_scale
+        return Tensor(acc)
 
     def dequantized_weight(self) -> np.ndarray:
         """The float32 weight these codes stand for (for histograms and error analysis)."""
