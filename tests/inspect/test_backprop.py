@@ -84,3 +84,14 @@ def test_refusals_are_clear():
         backprop_trace(z)
     with pytest.raises(TypeError, match="expected a Tensor"):
         backprop_trace(3.0)
+
+
+def test_graphviz_engine_without_dot_says_how_to_install(tmp_path, monkeypatch):
+    import shutil
+
+    from steepest.inspect import GraphvizNotFoundError
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    _, y = _diamond()
+    with pytest.raises(GraphvizNotFoundError, match="Install Graphviz"):
+        backprop_trace(y).frames(tmp_path, engine="graphviz")

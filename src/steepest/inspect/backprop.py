@@ -10,8 +10,8 @@ paths: its gradient is the *sum* of what both send, and the trace shows each add
 The trace renders as a text table (:meth:`BackpropTrace.table`), as one picture per step
 (:meth:`BackpropTrace.frames`, matplotlib; SVG as well as PNG) and as an animated GIF
 (:meth:`BackpropTrace.gif`, needs Pillow). :meth:`BackpropTrace.to_dot` gives the Graphviz
-text of a step, rendered by :meth:`BackpropTrace.frames` with Graphviz when ``dot`` is
-installed and ``engine='graphviz'`` is asked for.
+text of a step; :meth:`BackpropTrace.frames` renders it with Graphviz when ``dot`` is
+installed (matplotlib draws the frames otherwise, and always for the GIF).
 
 The trace does not touch any ``.grad`` and does not free the graph.
 """
@@ -31,7 +31,7 @@ import numpy as np
 from ..ops.shape import sum_to
 from ..tensor import Tensor
 from . import _plot
-from .graph import _op_label
+from .graph import _INSTALL_HELP, GraphvizNotFoundError, _op_label
 
 __all__ = ["BackpropTrace", "backprop_trace"]
 
@@ -272,18 +272,23 @@ class BackpropTrace:
         return "\n".join(lines) + "\n"
 
     def frames(self, out_dir: str | os.PathLike, prefix: str = "frame", fmt: str = "png",
-               engine: str = "matplotlib", dpi: int = 80) -> list[str]:
+               engine: str = "auto", dpi: int = 80) -> list[str]:
         """Write every frame as ``prefix_00.fmt`` ... (PNG or SVG); returns the file names.
 
-        ``engine='graphviz'`` renders :meth:`to_dot` with Graphviz's ``dot`` (when it is
-        installed; otherwise matplotlib is used).
+        ``engine='auto'`` renders :meth:`to_dot` with Graphviz's ``dot`` when it is on PATH
+        and draws with matplotlib otherwise; ``'matplotlib'`` or ``'graphviz'`` choose.
         """
         if fmt not in ("png", "svg"):
             raise ValueError(f"BackpropTrace.frames: fmt must be 'png' or 'svg', got {fmt!r}")
+        if engine not in ("auto", "matplotlib", "graphviz"):
+            raise ValueError(f"BackpropTrace.frames: engine must be 'auto', 'matplotlib' or "
+                             f"'graphviz', got {engine!r}")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         names = []
-        dot = shutil.which("dot") if engine == "graphviz" else None
+        dot = shutil.which("dot") if engine != "matplotlib" else None
+        if engine == "graphviz" and dot is None:
+            raise GraphvizNotFoundError(_INSTALL_HELP.format(fmt=fmt.upper()))
         for k in range(self.frame_count()):
             name = f"{prefix}_{k:02d}.{fmt}"
             if dot is not None:
