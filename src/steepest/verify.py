@@ -591,6 +591,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _json_safe(obj: Any) -> Any:
+    """Non-finite floats (a gradient on one side only) become null: strict JSON."""
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def _override(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -626,8 +637,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"steepest verify: error: {exc}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "verify.json", json.dumps(report.to_dict(), indent=1,
-                                                      default=str) + "\n")
+    atomic_write_text(out / "verify.json", json.dumps(_json_safe(report.to_dict()),
+                                                      indent=1) + "\n")
     files = ["verify.json"]
     try:
         report.plot(out / "verify.png")
