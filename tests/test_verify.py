@@ -80,6 +80,15 @@ def test_float32_within_its_tolerance():
     assert report.worst("loss")[1] > 0  # float32: rounding differs, not bit-identical
 
 
+def test_float32_rounding_excuse_does_not_hide_a_real_difference():
+    report = verify({**SMALL, "dtype": "float32"}, steps=2, log=None,
+                    torch_overrides={"weight_decay": 0.01})
+    assert not report.passed
+    assert report.first_failure["what"] == "parameter '0.weight' after the update"
+    p = report.steps[0]["params"]["0.weight"]
+    assert p["vs_float64"] > 100 * p["torch_vs_float64"]
+
+
 def test_refuses_what_it_cannot_mirror():
     class Odd(nn.Module):
         def forward(self, x):

@@ -107,11 +107,27 @@ class VerifyReport:
                 + ", ".join(parts))
         if self.not_compared:
             head += f"; not compared: {', '.join(self.not_compared)} (see not_compared)"
+        excused = self.excused()
+        if excused:
+            head += (f"; {excused} values beyond the relative tolerance are no farther from a "
+                     f"float64 run than torch's own float32 run is (x2): float32 rounding")
         if self.passed:
             return f"PASS: {head}"
         f = self.first_failure or {}
         return (f"FAIL: {head}; first difference beyond tolerance at step {f.get('step')}: "
                 f"{f.get('what')} (abs {f.get('abs', 0):.3e}, rel {f.get('rel', 0):.3e})")
+
+    def excused(self) -> int:
+        """How many float32 values beyond tolerance were as close to float64 as torch's."""
+        n = 0
+        for row in self.steps:
+            items = [("loss", row["loss"])]
+            items += [("grad", v) for k, v in row["grads"].items() if k not in self.not_compared]
+            items += [("param", v) for k, v in row["params"].items()
+                      if k not in self.not_compared]
+            n += sum(1 for kind, v in items
+                     if not v["rel"] <= self.tolerance[kind] and _as_close_as_torch(v))
+        return n
 
     def to_dict(self) -> dict[str, Any]:
         return {"dtype": self.dtype, "tolerance": self.tolerance, "passed": self.passed,
@@ -166,7 +182,7 @@ class _Masks:
         return record
 
 
-def _mirror_model(model: Any, torch: Any, masks: _Masks) -> Any:
+def _mirror_model(model: Any, torch: Any, masks: _Masks, dtype: Any = None) -> Any:
     """The torch twin of a steepest ``Sequential`` MLP, with copies of its weights."""
     from collections import OrderedDict
 
@@ -181,7 +197,7 @@ def _mirror_model(model: Any, torch: Any, masks: _Masks) -> Any:
 
         def forward(self, x: Any) -> Any:
             m = masks.masks.get(self.key) if self.training else None
-            return x if m is None else x * torch.from_numpy(m)
+            return x if m is None else x * torch.from_numpy(m).to(x.dtype)
 
     def act(m: Any) -> Any:
         kind = type(m).__name__
@@ -221,8 +237,10 @@ def _mirror_model(model: Any, torch: Any, masks: _Masks) -> Any:
     tm = tnn.Sequential(layers)
     ours = model.state_dict()
     theirs = tm.state_dict()
-    dt = torch.float64 if next(iter(ours.values())).dtype == np.float64 else torch.float32
-    tm.to(dt)
+    if dtype is None:
+        dtype = torch.float64 if next(iter(ours.values())).dtype == np.float64 else \
+            torch.float32
+    tm.to(dtype)
     with torch.no_grad():
         for k, v in tm.state_dict().items():
             if k not in ours:
@@ -362,6 +380,81 @@ def verify(config: TrainConfig | dict[str, Any] | None = None, *, steps: int = 2
         torch.set_default_dtype(previous)
 
 
+class _TorchTwin:
+    """The torch side of a run: model, optimiser, schedule and loss, in one dtype."""
+
+    def __init__(self, cfg: TrainConfig, model: Any, opt: Any, masks: _Masks, torch: Any,
+                 classification: bool, dtype: Any, overrides: dict[str, Any]) -> None:
+        self.cfg, self.torch, self.classification = cfg, torch, classification
+        self.model = _mirror_model(model, torch, masks, dtype)
+        self.dtype = next(self.model.parameters()).dtype
+        self.params = dict(self.model.named_parameters())
+        self.opt = _mirror_optimizer(opt, [self.params[n] for n, _ in model.named_parameters()],
+                                     torch, overrides)
+        self.sched = _mirror_scheduler(cfg, self.opt, torch)
+        self.weights = [self.params[n] for n, p in model.named_parameters()
+                        if n.endswith("weight") and p.ndim == 2]
+        self.loss_sum, self.count = 0.0, 0
+
+    def tensor(self, x: np.ndarray) -> Any:
+        return self.torch.from_numpy(x).to(self.dtype)
+
+    def target(self, y: np.ndarray) -> Any:
+        if self.classification:
+            return self.torch.from_numpy(np.asarray(y, dtype=np.int64))
+        return self.tensor(y)
+
+    def base_loss(self, out: Any, y: np.ndarray) -> Any:
+        tf = self.torch.nn.functional
+        t = self.target(y)
+        return tf.cross_entropy(out, t) if self.classification else tf.mse_loss(out, t)
+
+    def loss(self, out: Any, y: np.ndarray) -> Any:
+        cfg = self.cfg
+        total = self.base_loss(out, y)
+        ws = self.weights
+        l1 = sum(w.abs().sum() for w in ws) if (cfg.l1 or cfg.elastic_net) else 0.0
+        l2 = sum((w * w).sum() for w in ws) * 0.5 if (cfg.l2 or cfg.elastic_net) else 0.0
+        if cfg.l1:
+            total = total + l1 * cfg.l1
+        if cfg.l2:
+            total = total + l2 * cfg.l2
+        if cfg.elastic_net:
+            total = total + (l1 * cfg.l1_ratio + l2 * (1.0 - cfg.l1_ratio)) * cfg.elastic_net
+        return total
+
+    def forward_backward(self, xb: np.ndarray, yb: np.ndarray) -> float:
+        self.model.train()
+        value = self.loss(self.model(self.tensor(xb)), yb)
+        self.opt.zero_grad()
+        value.backward()
+        if self.cfg.grad_clip is not None:
+            self.torch.nn.utils.clip_grad_norm_(list(self.params.values()), self.cfg.grad_clip)
+        self.loss_sum += float(value.detach()) * len(xb)
+        self.count += len(xb)
+        return float(value.detach())
+
+    def grads(self) -> dict[str, Any]:
+        return {n: None if p.grad is None else p.grad.double().numpy()
+                for n, p in self.params.items()}
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {k: v.double().numpy() for k, v in self.model.state_dict().items()}
+
+    def epoch_end(self, plateau: bool, val: Any) -> None:
+        """Step the schedule as ``fit`` does (the validation loss, else the epoch's loss)."""
+        if self.sched is not None and plateau:
+            metric = self.loss_sum / max(self.count, 1)
+            if val is not None:
+                self.model.eval()
+                with self.torch.no_grad():
+                    metric = float(self.base_loss(self.model(self.tensor(val[0])), val[1]))
+            self.sched.step(metric)
+        elif self.sched is not None:
+            self.sched.step()
+        self.loss_sum, self.count = 0.0, 0
+
+
 def _verify(cfg: TrainConfig, torch: Any, steps: int, tolerance: float | None,
             torch_overrides: dict[str, Any], log: Callable[[str], Any] | None) -> VerifyReport:
     from . import functional as F
@@ -370,6 +463,7 @@ def _verify(cfg: TrainConfig, torch: Any, steps: int, tolerance: float | None,
     from .pipeline import build_loss, build_model, build_optimizer, build_scheduler
     from .random import manual_seed
     from .tensor import Tensor
+    from .train import evaluate
 
     if isinstance(steps, bool) or not isinstance(steps, int) or steps <= 0:
         raise ConfigError(f"verify: steps must be a positive integer, got {steps!r}")
@@ -382,126 +476,92 @@ def _verify(cfg: TrainConfig, torch: Any, steps: int, tolerance: float | None,
     model = build_model(cfg, x_tr.shape[1], n_out)
     opt = build_optimizer(cfg, list(model.parameters()))
     masks = _Masks()
-    tmodel = _mirror_model(model, torch, masks)
+    twin = _TorchTwin(cfg, model, opt, masks, torch, classification, None, torch_overrides)
+    # float32 rounding differs between any two libraries; a float64 twin tells how far
+    # torch's own float32 run is from the exact-ish result, to judge steepest's distance
+    ref = (_TorchTwin(cfg, model, opt, masks, torch, classification, torch.float64,
+                      torch_overrides) if cfg.dtype == "float32" else None)
     names = [n for n, _ in model.named_parameters()]
     params = dict(model.named_parameters())
-    tparams = dict(tmodel.named_parameters())
-    topt = _mirror_optimizer(opt, [tparams[n] for n in names], torch, torch_overrides)
     sched = build_scheduler(cfg, opt)
-    tsched = _mirror_scheduler(cfg, topt, torch)
     loss_fn = build_loss(cfg, model, data.task)
-    weight_names = [n for n, p in model.named_parameters() if n.endswith("weight")
-                    and p.ndim == 2]
-
-    def tloss(out: Any, target: Any) -> Any:
-        tf = torch.nn.functional
-        total = tf.cross_entropy(out, target) if classification else tf.mse_loss(out, target)
-        ws = [tparams[n] for n in weight_names]
-        l1 = sum(w.abs().sum() for w in ws) if (cfg.l1 or cfg.elastic_net) else 0.0
-        l2 = sum((w * w).sum() for w in ws) * 0.5 if (cfg.l2 or cfg.elastic_net) else 0.0
-        if cfg.l1:
-            total = total + l1 * cfg.l1
-        if cfg.l2:
-            total = total + l2 * cfg.l2
-        if cfg.elastic_net:
-            total = total + (l1 * cfg.l1_ratio + l2 * (1.0 - cfg.l1_ratio)) * cfg.elastic_net
-        return total
-
-    def tvalue(y: np.ndarray) -> Any:
-        return torch.from_numpy(np.asarray(y, dtype=np.int64) if classification else y)
-
     loader = DataLoader(TensorDataset(x_tr, y_tr), batch_size=cfg.batch_size, shuffle=True,
                         seed=cfg.seed)
     report = VerifyReport(cfg.dtype, tol, cfg.to_dict(), not_compared=_degenerate(model))
     base_loss = F.cross_entropy if classification else F.mse_loss
     buffers = [k for k in model.state_dict() if k.endswith(("running_mean", "running_var"))]
-    step, epoch = 0, 0
+
+    def compare(ours: Any, theirs: Any, exact: Any = None) -> dict[str, Any]:
+        """Differences steepest vs torch; in float32 also both vs the float64 twin."""
+        a, r = _diff(ours, theirs)
+        out: dict[str, Any] = {"abs": a, "rel": r}
+        if exact is not None:
+            out["vs_float64"] = _diff(ours, exact)[0]
+            out["torch_vs_float64"] = _diff(theirs, exact)[0]
+        return out
+
+    step, epoch, sums = 0, 0, [0.0, 0]
     while step < steps:
         loader.set_epoch(epoch)
         model.train()
-        tmodel.train()
-        sums = [0.0, 0.0, 0]
         for xb, yb in loader:
             if step >= steps:
                 break
             step += 1
-            out = model(Tensor(xb))
-            lval = loss_fn(out, yb)
-            tout = tmodel(torch.from_numpy(xb))
-            tl = tloss(tout, tvalue(yb))
+            lval = loss_fn(model(Tensor(xb)), yb)
+            tl = twin.forward_backward(xb, yb)
+            rl = ref.forward_backward(xb, yb) if ref is not None else None
             opt.zero_grad()
             lval.backward()
-            topt.zero_grad()
-            tl.backward()
             if cfg.grad_clip is not None:
                 clip_grad_norm_(list(params.values()), cfg.grad_clip)
-                torch.nn.utils.clip_grad_norm_(list(tparams.values()), cfg.grad_clip)
             row: dict[str, Any] = {"step": step, "epoch": epoch + 1,
                                    "lr": float(opt.param_groups[0]["lr"]),
-                                   "torch_lr": float(topt.param_groups[0]["lr"])}
-            la, lr_ = _diff(lval.data, tl.detach().numpy())
-            row["loss"] = {"abs": la, "rel": lr_, "value": float(lval.data)}
-            grads = {n: _diff(None if params[n].grad is None else params[n].grad.data,
-                              None if tparams[n].grad is None else tparams[n].grad.numpy())
-                     for n in names}
-            opt.step()
-            topt.step()
-            after = {n: _diff(params[n].data, tparams[n].detach().numpy()) for n in names}
-            tstate = tmodel.state_dict()
-            sstate = model.state_dict()
-            for b in buffers:
-                after[b] = _diff(sstate[b], tstate[b].numpy())
-            row["grads"] = {n: {"abs": a, "rel": r} for n, (a, r) in grads.items()}
-            row["params"] = {n: {"abs": a, "rel": r} for n, (a, r) in after.items()}
+                                   "torch_lr": float(twin.opt.param_groups[0]["lr"])}
+            row["loss"] = {**compare(lval.data, tl, rl), "value": float(lval.data)}
+            tg = twin.grads()
+            rg = ref.grads() if ref is not None else {}
+            grads = {n: compare(None if params[n].grad is None else params[n].grad.data,
+                                tg[n], rg.get(n)) for n in names}
             row["grad_scale"] = max((float(np.max(np.abs(p.grad.data))) for p in
                                      params.values() if p.grad is not None), default=0.0)
+            opt.step()
+            twin.opt.step()
+            if ref is not None:
+                ref.opt.step()
+            ours, theirs = model.state_dict(), twin.state()
+            exact = ref.state() if ref is not None else {}
+            after = {n: compare(ours[n], theirs[n], exact.get(n)) for n in [*names, *buffers]}
+            row["grads"], row["params"] = grads, after
             for kind, table in (("grad", grads), ("param", after)):
                 table = {n: v for n, v in table.items() if n not in report.not_compared}
-                worst = max(table, key=lambda n: table[n][1])
-                row[kind] = {"abs": max(v[0] for v in table.values()),
-                             "rel": table[worst][1], "worst": worst}
-            lr_d = _diff(row["lr"], row["torch_lr"])
-            row["lr_diff"] = {"abs": lr_d[0], "rel": lr_d[1]}
+                worst = max(table, key=lambda n: table[n]["rel"])
+                row[kind] = {"abs": max(v["abs"] for v in table.values()),
+                             "rel": table[worst]["rel"], "worst": worst}
+            row["lr_diff"] = compare(row["lr"], row["torch_lr"])
             report.steps.append(row)
             if report.first_failure is None:
                 report.first_failure = _first_failure(row, tol, report.not_compared)
             sums[0] += float(lval.data) * len(xb)
-            sums[1] += float(tl.detach()) * len(xb)
-            sums[2] += len(xb)
+            sums[1] += len(xb)
             if log is not None:
                 log(_step_line(row, tol))
         else:
             epoch += 1
+            plateau = isinstance(sched, ReduceLROnPlateau)
             if sched is not None:
-                if isinstance(sched, ReduceLROnPlateau):
-                    ours, theirs = _plateau_metrics(model, tmodel, base_loss, val, sums,
-                                                    classification, torch, tvalue)
-                    sched.step(ours)
-                    tsched.step(theirs)
+                if plateau:
+                    sched.step(evaluate(model, base_loss, val)["loss"] if val is not None
+                               else sums[0] / max(sums[1], 1))
                 else:
                     sched.step()
-                    tsched.step()
+            for t in (twin, ref):
+                if t is not None:
+                    t.epoch_end(plateau, val)
+            sums = [0.0, 0]
             continue
         break
     return report
-
-
-def _plateau_metrics(model: Any, tmodel: Any, base_loss: Any, val: Any, sums: list[Any],
-                     classification: bool, torch: Any, tvalue: Any) -> tuple[float, float]:
-    """What ``fit`` gives ReduceLROnPlateau: the validation loss, else the epoch's loss."""
-    from .train import evaluate
-
-    if val is None:
-        return sums[0] / sums[2], sums[1] / sums[2]
-    ours = evaluate(model, base_loss, val)["loss"]
-    tmodel.eval()
-    with torch.no_grad():
-        out = tmodel(torch.from_numpy(val[0]))
-        tf = torch.nn.functional
-        t = tf.cross_entropy(out, tvalue(val[1])) if classification else tf.mse_loss(
-            out, tvalue(val[1]))
-    tmodel.train()
-    return ours, float(t)
 
 
 def _degenerate(model: Any) -> dict[str, str]:
@@ -532,9 +592,16 @@ def _first_failure(row: dict[str, Any], tol: dict[str, float],
                 {"abs": v["abs"], "rel": v["abs"] / scale})
                for n, v in row["grads"].items() if n in skip]
     for what, kind, v in checks:
-        if not v["rel"] <= tol[kind]:  # also catches NaN
+        if not v["rel"] <= tol[kind] and not _as_close_as_torch(v):  # also catches NaN
             return {"step": row["step"], "what": what, "abs": v["abs"], "rel": v["rel"]}
     return None
+
+
+def _as_close_as_torch(v: dict[str, Any]) -> bool:
+    """float32: steepest is at most twice as far from the float64 result as torch is."""
+    if "vs_float64" not in v:
+        return False
+    return bool(v["vs_float64"] <= 2.0 * v["torch_vs_float64"])
 
 
 def _step_line(row: dict[str, Any], tol: dict[str, float]) -> str:
