@@ -47,8 +47,8 @@ def run(out_dir: Path, quick: bool = False, seed: int = 0) -> dict[str, Any]:
     out_dir = Path(out_dir)
     watch = C.Stopwatch()
     sizes = [5, 10, 30, 100, 300]
-    steps = 300 if quick else 3000
-    draws = 3 if quick else 10  # test errors are averaged over independent data sets
+    steps = 300 if quick else 2000
+    draws = 3 if quick else 5  # test errors are averaged over independent data sets
     width = 32 if quick else 64
     decay = 0.05
     grid = np.linspace(0, 1, 200 if quick else 500)
