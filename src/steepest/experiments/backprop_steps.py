@@ -108,6 +108,7 @@ def _chain_rule_holds(trace: Any) -> bool:
 
 
 def run(out_dir: Path, quick: bool = False, seed: int = 0) -> dict[str, Any]:
+    from ..atomic import atomic_write_text
     from ..autograd import iter_graph
     from ..inspect import backprop_trace
 
@@ -150,7 +151,7 @@ def run(out_dir: Path, quick: bool = False, seed: int = 0) -> dict[str, Any]:
         tables.append(f"## {name}\n\nForward values\n\n{trace.forward_table()}\n\n"
                       f"Backward walk\n\n{trace.table()}\n")
         graphs[name] = {**trace.to_dict(), "expected": expected, "steps": len(trace.steps)}
-    (out_dir / "tables.md").write_text("\n".join(tables), encoding="utf-8")
+    atomic_write_text(out_dir / "tables.md", "\n".join(tables))
 
     results = {
         "experiment": "backprop-steps", "quick": quick, "seed": seed,
