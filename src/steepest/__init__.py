@@ -56,7 +56,9 @@ __version__ = "0.1.0"
 # Layers, losses and serialization build on the core above (import order matters).
 from . import data, functional, inspect, nn, optim, train  # noqa: E402
 from .data import datasets  # noqa: E402
+from .quantize import quantize  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from .verify import verify  # noqa: E402
 
 
 def save_model(model: object, path: object, **kwargs: object) -> None:
@@ -76,4 +78,5 @@ __all__ = [
     "swapaxes", "tensor", "transpose", "var", "where",
     "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
     "save_model",
+    "quantize", "verify",
 ]

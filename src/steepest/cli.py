@@ -368,7 +368,8 @@ def _version() -> str:
     return f"steepest {__version__}"
 
 
-PLUGINS = {"experiment": "steepest.experiments.cli", "tune": "steepest.tune.cli"}
+PLUGINS = {"experiment": "steepest.experiments.cli", "tune": "steepest.tune.cli",
+           "verify": "steepest.verify"}
 
 
 def _plugins() -> dict[str, Any]:

