@@ -365,3 +365,12 @@ def test_tqdm_is_a_core_dependency():
 
     meta = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     assert any(d.startswith("tqdm") for d in meta["project"]["dependencies"])
+
+
+def test_float64_regression_run_keeps_targets_in_its_dtype(tmp_path, capsys):
+    out = tmp_path / "sine64"
+    code = main(["train", "--dataset", "sine", "--dtype", "float64", "--epochs", "1",
+                 "--out", str(out), "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert np.isfinite(metrics["test_loss"])

@@ -338,8 +338,12 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
         val = (x_va, y_va)
     dtype = np.dtype(cfg.dtype)
     x_tr, x_te = x_tr.astype(dtype, copy=False), x_te.astype(dtype, copy=False)
+    y_te = data.y_test
+    if data.task == "regression":  # targets in the run's dtype too (no float32/64 mixing)
+        y_tr, y_te = y_tr.astype(dtype, copy=False), y_te.astype(dtype, copy=False)
     if val is not None:
-        val = (val[0].astype(dtype, copy=False), val[1])
+        y_va = val[1].astype(dtype, copy=False) if data.task == "regression" else val[1]
+        val = (val[0].astype(dtype, copy=False), y_va)
 
     n_out = data.n_classes if data.task == "classification" else y_tr.shape[1]
     model = build_model(cfg, x_tr.shape[1], n_out)
@@ -380,7 +384,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                           progress=progress, threads=threads, distributed=distributed)
             if history.interrupted:
                 return {"interrupted": True, "checkpoint": str(ckpt_path)}
-            test = evaluate(model, base_loss, (x_te, data.y_test), metrics)
+            test = evaluate(model, base_loss, (x_te, y_te), metrics)
             result = {
                 "test_loss": test["loss"],
                 **{f"test_{k}": v for k, v in test.items() if k != "loss"},
