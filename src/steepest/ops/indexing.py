@@ -147,9 +147,11 @@ class Scatter(Function):
         out = x.copy()
         sub = src[tuple(slice(0, s) for s in self.index.shape)] if src.ndim else \
             np.broadcast_to(src, self.index.shape)
-        np.put_along_axis(out, self.index, sub, axis=self.axis)
+        view = tuple(slice(0, s) if d != self.axis else slice(None)
+                     for d, s in enumerate(self.index.shape))
+        np.put_along_axis(out[view], self.index, sub, axis=self.axis)
         mask = np.ones(x.shape, dtype=bool)
-        np.put_along_axis(mask, self.index, False, axis=self.axis)
+        np.put_along_axis(mask[view], self.index, False, axis=self.axis)
         self.mask = mask
         return out
 
