@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd import Function
 from ..ops import arithmetic as _ar
 from ..ops import where as _where
+from ..tensor import Tensor
 from ._common import raw, shape_of
 
 _SQRT1_2 = math.sqrt(0.5)
@@ -277,7 +278,7 @@ def log_softmax(x: Any, axis: int = -1) -> Any:
 
 # -- vocabulary: more activations under torch's names ----------------------------------------
 # Piecewise ones follow torch's conventions at the kinks (hardtanh passes the gradient only
-# strictly inside (min_val, max_val); hardswish uses x/3 + 1/2 on [-3, 3]); smooth ones
+# strictly inside (min_val, max_val); hardswish uses x/3 + 1/2 on (-3, 3)); smooth ones
 # write their backward with ops, so their second derivatives equal torch's.
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -309,10 +310,13 @@ class _ScaledELU(Function):
         return np.where(x > 0, x * self.scale, neg)
 
     def backward(self, gy, y, x):
+        # at x = 0 the slope is the constant alpha·scale/beta (torch's second derivative
+        # there is 0)
         xr = raw(x)
-        neg = _ar.exp(_ar.minimum(x, 0.0) * (1.0 / self.beta)) * (
-            self.alpha * self.scale / self.beta)
-        return gy * _where(xr > 0, self.scale, neg)
+        k = self.alpha * self.scale / self.beta
+        neg = _ar.exp(_ar.minimum(x, 0.0) * (1.0 / self.beta)) * k
+        t = xr.dtype.type
+        return gy * _where(xr < 0, neg, np.where(xr > 0, t(self.scale), t(k)))
 
 
 class Hardtanh(Function):
@@ -348,8 +352,8 @@ class Hardswish(Function):
 
     def backward(self, gy, y, x):
         xr = raw(x)
-        mid = (xr >= -3.0) & (xr <= 3.0)
-        return gy * _where(xr < -3.0, 0.0, _where(mid, x * (1.0 / 3.0) + 0.5, 1.0))
+        mid = (xr > -3.0) & (xr < 3.0)
+        return gy * _where(xr <= -3.0, 0.0, _where(mid, x * (1.0 / 3.0) + 0.5, 1.0))
 
 
 class Mish(Function):
@@ -442,9 +446,13 @@ class PReLUFn(Function):
         return np.where(x > 0, x, w * x)
 
     def backward(self, gy, y, x, w):
-        pos = raw(x) > 0
-        gx = gy * _where(pos, 1.0, w) if self.needs_grad(0) else None
-        gw = _where(pos, 0.0, gy * x) if self.needs_grad(1) else None
+        xr = raw(x)
+        pos = xr > 0
+        gx = None
+        if self.needs_grad(0):  # at x = 0 the slope w is a constant (as torch's 2nd order)
+            slope = _where(xr < 0, w, raw(w)) if isinstance(w, Tensor) else w
+            gx = gy * _where(pos, 1.0, slope)
+        gw = _where(xr < 0, gy * x, 0.0) if self.needs_grad(1) else None
         return gx, gw
 
     @property
