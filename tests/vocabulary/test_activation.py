@@ -89,7 +89,7 @@ def test_prelu(dtype):
 def test_tensor_methods():
     x = np.random.default_rng(4).standard_normal((3, 4))
     for name in ("relu", "sigmoid", "tanh"):
-        check(lambda a: getattr(a, name)(), lambda a: getattr(a, name)(), [x],
+        check(lambda a, n=name: getattr(a, n)(), lambda a, n=name: getattr(a, n)(), [x],
               second_order=True)
     check(lambda a: a.softmax(1), lambda a: a.softmax(1), [x], second_order=True)
     check(lambda a: a.log_softmax(0), lambda a: a.log_softmax(0), [x], second_order=True)

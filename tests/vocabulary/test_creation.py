@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-import torch
+import torch  # noqa: F401 - used by eval
 
 import steepest as st
 

@@ -91,8 +91,8 @@ def test_layout(name, dtype):
 def test_meshgrid():
     a, b = np.arange(3.0), np.arange(4.0) * 2
     for ind in ("ij", "xy"):
-        check(lambda x, y: st.stack(st.meshgrid(x, y, indexing=ind)),
-              lambda x, y: torch.stack(torch.meshgrid(x, y, indexing=ind)), [a, b])
+        check(lambda x, y, i=ind: st.stack(st.meshgrid(x, y, indexing=i)),
+              lambda x, y, i=ind: torch.stack(torch.meshgrid(x, y, indexing=i)), [a, b])
 
 
 def test_gradcheck_layout():

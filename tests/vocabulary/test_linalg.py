@@ -100,8 +100,8 @@ def test_norm_at_zero_and_matrix_norms():
         a, dim=1), [z])  # zero gradient at a zero norm, as torch
     x = _x((3, 4))
     for ord in ("fro", 1, -1, math.inf, -math.inf):
-        check(lambda a: st.linalg.matrix_norm(a, ord), lambda a: torch.linalg.matrix_norm(
-            a, ord), [x])
+        check(lambda a, o=ord: st.linalg.matrix_norm(a, o),
+              lambda a, o=ord: torch.linalg.matrix_norm(a, o), [x])
     check(st.linalg.norm, torch.linalg.norm, [x])
     check(lambda a: st.linalg.norm(a, 1, 0), lambda a: torch.linalg.norm(a, 1, 0), [x])
     check(lambda a: st.linalg.norm(a, "fro"), lambda a: torch.linalg.norm(a, "fro"), [x])

@@ -35,8 +35,8 @@ def test_cumprod_with_zeros():
 def test_cum_extreme_with_ties(name):
     x = np.array([[1.0, 3.0, 3.0, 2.0, 5.0], [2.0, 2.0, 1.0, 1.0, 0.5]])
     for dim in (0, 1):
-        check(lambda a: getattr(st, name)(a, dim).values,
-              lambda a: getattr(torch, name)(a, dim).values, [x], second_order=True)
+        check(lambda a, d=dim: getattr(st, name)(a, d).values,
+              lambda a, d=dim: getattr(torch, name)(a, d).values, [x], second_order=True)
         ours, theirs = getattr(st, name)(st.tensor(x), dim), getattr(torch, name)(
             torch.tensor(x), dim)
         np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())

@@ -31,8 +31,9 @@ def test_sort(descending, dim, dtype):
 def test_sort_ties_are_stable():
     x = np.array([[2.0, 1.0, 2.0, 1.0, 3.0, 2.0]])
     for desc in (False, True):
-        check(lambda a: st.sort(a, descending=desc, stable=True).indices,
-              lambda a: torch.sort(a, descending=desc, stable=True).indices, [x], grad=False)
+        check(lambda a, d=desc: st.sort(a, descending=d, stable=True).indices,
+              lambda a, d=desc: torch.sort(a, descending=d, stable=True).indices, [x],
+              grad=False)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

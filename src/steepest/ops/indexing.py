@@ -2,8 +2,9 @@
 index_add, masked_fill, masked_select, take_along_dim, nonzero, one-argument ``where``.
 
 Repeated indices accumulate. The scatter-adds run with ``np.bincount`` on flat positions
-(gather's backward) or with a sort and ``np.add.reduceat`` (rows along one axis: the
-backward of index_select and of embeddings), never with the slow ``np.add.at``.
+(gather's backward) or, for rows along one axis (the backward of index_select and of
+embeddings), with a sparse 0/1 matrix product or a sort and ``np.add.reduceat``; never with
+the slow ``np.add.at``.
 Gather and scatter are each other's backward, so every gradient is differentiable again.
 """
 
@@ -238,21 +239,36 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:  # noqa: A00
 
 
 def index_add_rows(n: int, axis: int, idx: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """zeros with size n along ``axis``, plus g's slices added at rows ``idx`` (1-D);
-    a stable sort groups repeated rows, then one ``np.add.reduceat`` sums each group."""
+    """zeros with size n along ``axis``, plus g's slices added at rows ``idx`` (1-D).
+
+    Large inputs use one sparse (n, k) 0/1 matrix times g (SciPy's CSR product: a counting
+    sort and one C loop; 10-20x faster than ``np.add.at`` here); small ones, or no SciPy,
+    a stable sort grouping repeated rows and one ``np.add.reduceat`` per group.
+    """
     shape = list(g.shape)
     shape[axis] = n
-    out = np.zeros(shape, dtype=g.dtype)
     if idx.size == 0:
-        return out
-    order = np.argsort(idx, kind="stable")
-    s = idx[order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    sums = np.add.reduceat(np.take(g, order, axis=axis), starts, axis=axis)
-    target = [slice(None)] * g.ndim
-    target[axis] = s[starts]
-    out[tuple(target)] = sums
-    return out
+        return np.zeros(shape, dtype=g.dtype)
+    gm = np.moveaxis(g, axis, 0)
+    g2 = gm.reshape(gm.shape[0], -1)
+    out2 = None
+    if g2.size >= 4096:
+        try:
+            from scipy import sparse
+        except ImportError:  # pragma: no cover - SciPy is optional
+            sparse = None
+        if sparse is not None:
+            k = len(idx)
+            m = sparse.csr_matrix((np.ones(k, dtype=g.dtype), (idx, np.arange(k))),
+                                  shape=(n, k))
+            out2 = np.asarray(m @ g2, dtype=g.dtype)
+    if out2 is None:
+        order = np.argsort(idx, kind="stable")
+        s = idx[order]
+        starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        out2 = np.zeros((n, g2.shape[1]), dtype=g.dtype)
+        out2[s[starts]] = np.add.reduceat(g2[order], starts, axis=0)
+    return np.moveaxis(out2.reshape(n, *gm.shape[1:]), 0, axis)
 
 
 class IndexSelect(Function):
