@@ -101,11 +101,13 @@ from .creation import (  # noqa: E402
     zeros_like,
 )
 from .functional.activation import (  # noqa: E402
+    erf,  # noqa: E402
     log_softmax,  # noqa: E402
     relu,
     sigmoid,
     softmax,
 )
+from .ops import add, div, eq, ge, gt, le, lt, mul, ne, neg, pow, sub  # noqa: E402
 from .ops.indexing import (  # noqa: E402
     argwhere,
     gather,
@@ -133,15 +135,31 @@ from .ops.layout import (  # noqa: E402
     moveaxis,
     movedim,
     narrow,
+    permute,
     repeat_interleave,
     roll,
     tile,
     tril,
     triu,
+    unbind,
     unflatten,
+    unsqueeze,
     vstack,
 )
-from .ops.linalg import bmm, cdist, det, dot, einsum, inv, mm, mv, outer, trace  # noqa: E402
+from .ops.linalg import (  # noqa: E402
+    addmm,
+    bmm,
+    cdist,
+    det,
+    dot,
+    einsum,
+    inv,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    trace,
+)
 from .ops.math import (  # noqa: E402
     acos,
     acosh,
@@ -193,10 +211,13 @@ from .ops.math import (  # noqa: E402
     logical_not,
     logical_or,
     logical_xor,
+    logit,
+    nan_to_num,
     reciprocal,
     remainder,
     round,
     rsqrt,
+    sgn,
     sign,
     sin,
     sinh,
@@ -204,6 +225,7 @@ from .ops.math import (  # noqa: E402
     tan,
     tanh,
     trunc,
+    xlogy,
 )
 from .ops.scan import (  # noqa: E402
     amax,
@@ -234,6 +256,8 @@ long, double = "int64", "float64"
 bool = "bool"  # noqa: A001 - torch.bool (only as an attribute: not in __all__)
 
 __all__ += [
+    "add", "addmm", "div", "eq", "erf", "ge", "gt", "le", "logit", "lt", "mul", "nan_to_num",
+    "ne", "neg", "permute", "pow", "sgn", "sub", "tensordot", "unbind", "unsqueeze", "xlogy",
     "acos", "acosh", "allclose", "amax", "amin", "arange", "arccos", "arccosh", "arcsin",
     "arcsinh", "arctan", "arctan2", "arctanh", "argsort", "argwhere", "as_tensor", "asin",
     "asinh", "atan", "atan2", "atanh", "bitwise_and", "bitwise_not", "bitwise_or",

@@ -113,3 +113,11 @@ def test_layout_errors():
         x.narrow(0, 1, 5)
     with pytest.raises(ValueError, match="split: sizes"):
         x.split([1, 1], 2)
+
+
+def test_unbind_permute_unsqueeze():
+    x = _x()
+    check(lambda a: st.stack(st.unbind(a, 1)[::-1], 0), lambda a: torch.stack(
+        torch.unbind(a, 1)[::-1], 0), [x])
+    check(lambda a: st.permute(a, (2, 0, 1)), lambda a: torch.permute(a, (2, 0, 1)), [x])
+    check(lambda a: st.unsqueeze(a, -1), lambda a: torch.unsqueeze(a, -1), [x])

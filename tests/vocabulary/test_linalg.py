@@ -113,3 +113,14 @@ def test_cdist(p):
     check(lambda x, y: st.cdist(x, y, p), lambda x, y: torch.cdist(x, y, p), [a, b])
     check(lambda x, y: st.cdist(x, y, p), lambda x, y: torch.cdist(x, y, p),
           [_x((2, 4, 3)), _x((2, 5, 3), 1)])
+
+
+def test_tensordot_addmm():
+    a, b = _x((2, 3, 4)), _x((3, 4, 5), 1)
+    check(lambda x, y: st.tensordot(x, y), lambda x, y: torch.tensordot(x, y), [a, b],
+          second_order=True)
+    check(lambda x, y: st.tensordot(x, y, ([1], [0])),
+          lambda x, y: torch.tensordot(x, y, ([1], [0])), [a, b])
+    m, p, q = _x((3, 5)), _x((3, 4), 1), _x((4, 5), 2)
+    check(lambda i, x, y: st.addmm(i, x, y, beta=0.5, alpha=2.0),
+          lambda i, x, y: torch.addmm(i, x, y, beta=0.5, alpha=2.0), [m, p, q])

@@ -214,3 +214,16 @@ def test_torch_loss_module_arguments():
         F.cross_entropy(st.tensor(x), np.array([0, 1, 2, 3, 7, 0]))
     with pytest.raises(ValueError, match="weight must have shape"):
         F.cross_entropy(st.tensor(x), t, np.ones(3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multi_margin_losses(reduction):
+    x, t = _x((5, 4)), _labels((5,))
+    q = (np.random.default_rng(1).uniform(size=(5, 4)) > 0.5).astype(np.float64)
+    check(lambda a: F.multilabel_soft_margin_loss(a, q, reduction=reduction),
+          lambda a: tF.multilabel_soft_margin_loss(a, torch.tensor(q), reduction=reduction),
+          [x], second_order=True)
+    for p in (1, 2):
+        check(lambda a, p=p: F.multi_margin_loss(a, t, p, 0.7, W, reduction=reduction),
+              lambda a, p=p: tF.multi_margin_loss(a, torch.tensor(t), p, 0.7,
+                                                  torch.tensor(W), reduction=reduction), [x])

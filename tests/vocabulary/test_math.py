@@ -139,3 +139,20 @@ def test_gradcheck_math():
     for fn in (st.asin, st.atanh, st.rsqrt, st.log1p, lambda a: st.atan2(a, a * 2 + 1),
                lambda a: st.logaddexp(a, -a), lambda a: st.hypot(a, a + 1)):
         assert st.gradcheck(fn, [x])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logit_xlogy_nan_to_num(dtype):
+    p = _x(0.05, 0.95, dtype=dtype)
+    check(st.logit, torch.logit, [p], second_order=True)
+    check(lambda a: st.logit(a, 0.2), lambda a: torch.logit(a, 0.2), [p])
+    a, b = _x(-1, 1, dtype=dtype), _x(0.1, 2, seed=1, dtype=dtype)
+    a[0, 0] = 0.0
+    check(st.xlogy, torch.xlogy, [a, b], second_order=True)
+    z = np.array([[0.0, 1.0], [2.0, 0.0]], dtype)
+    check(st.xlogy, torch.xlogy, [z, np.array([[0.0, 0.5], [2.0, 3.0]], dtype)], grad=False)
+    n = np.array([np.nan, np.inf, -np.inf, 1.5], dtype)
+    check(st.nan_to_num, torch.nan_to_num, [n])
+    check(lambda v: st.nan_to_num(v, 0.5, 9.0, -9.0),
+          lambda v: torch.nan_to_num(v, 0.5, 9.0, -9.0), [n])
+    check(st.sgn, torch.sgn, [a])

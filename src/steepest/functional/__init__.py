@@ -75,6 +75,8 @@ from .loss import (  # noqa: E402
     hinge_embedding_loss,
     kl_div,
     margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
     poisson_nll_loss,
     soft_margin_loss,
     triplet_margin_loss,
@@ -83,10 +85,10 @@ from .normalization import group_norm, layer_norm, normalize  # noqa: E402
 from .sparse import embedding, one_hot  # noqa: E402
 
 __all__ += [
-    "celu", "cosine_embedding_loss", "cosine_similarity", "embedding", "gaussian_nll_loss",
-    "glu", "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
-    "hinge_embedding_loss", "kl_div", "layer_norm", "logsigmoid", "margin_ranking_loss",
-    "mish", "normalize", "one_hot", "pad", "pairwise_distance", "pdist", "poisson_nll_loss",
-    "prelu", "relu6", "selu", "silu", "soft_margin_loss", "softmin", "softshrink",
-    "softsign", "tanhshrink", "threshold", "triplet_margin_loss",
+    "celu", "cosine_embedding_loss", "cosine_similarity", "embedding", "gaussian_nll_loss", "glu",
+    "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hinge_embedding_loss",
+    "kl_div", "layer_norm", "logsigmoid", "margin_ranking_loss", "mish", "multi_margin_loss",
+    "multilabel_soft_margin_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pdist",
+    "poisson_nll_loss", "prelu", "relu6", "selu", "silu", "soft_margin_loss", "softmin",
+    "softshrink", "softsign", "tanhshrink", "threshold", "triplet_margin_loss",
 ]

@@ -720,3 +720,50 @@ def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None, 
 
     reduction = _legacy("soft_margin_loss", None, size_average, reduce, reduction)
     return _reduce_t(-logsigmoid(target * input), reduction, "soft_margin_loss")
+
+
+def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
+                                size_average: bool | None = None,
+                                reduce: bool | None = None, reduction: str = "mean") -> Any:
+    """Mean over classes of the binary cross-entropy of sigmoid(x) and the 0/1 target."""
+    from ..ops import reduction as _red
+    from .activation import logsigmoid
+
+    reduction = _legacy("multilabel_soft_margin_loss", weight, size_average, reduce,
+                        reduction)
+    loss = -(target * logsigmoid(input) + (1.0 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    c = shape_of(input)[-1]
+    return _reduce_t(_red.sum(loss, -1) * (1.0 / c), reduction, "multilabel_soft_margin_loss")
+
+
+def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,  # noqa: A002
+                      weight: Any = None, size_average: bool | None = None,
+                      reduce: bool | None = None, reduction: str = "mean") -> Any:
+    """Σ_{j ≠ y} max(0, margin - x_y + x_j)^p / C for logits (N, C) and labels (N,)."""
+    from ..ops import arithmetic as ar
+    from ..ops import reduction as _red
+    from ..ops.indexing import gather
+    from ..ops.math import clamp_min
+
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    reduction = _legacy("multi_margin_loss", None, size_average, reduce, reduction)
+    xs = shape_of(input)
+    t = np.asarray(raw(target)).astype(np.int64)
+    n, c = (1, xs[0]) if len(xs) == 1 else xs
+    x2 = input if len(xs) == 2 else input.reshape(1, c)
+    _check_labels("multi_margin_loss", t.reshape(-1), n, c)
+    xy = gather(x2, 1, t.reshape(-1, 1))
+    m = clamp_min(x2 - xy + float(margin), 0.0)
+    if p == 2:
+        m = m * m
+    if weight is not None:
+        m = m * np.asarray(raw(weight))[t.reshape(-1)].reshape(-1, 1)
+    notself = np.ones((n, c), dtype=bool)
+    notself[np.arange(n), t.reshape(-1)] = False
+    loss = _red.sum(ar.where(notself, m, 0.0), 1) * (1.0 / c)
+    if len(xs) == 1:
+        loss = loss.reshape(())
+    return _reduce_t(loss, reduction, "multi_margin_loss")

@@ -439,3 +439,26 @@ __all__ = [
     "repeat_interleave", "reshape_as", "roll", "split", "tile", "tril", "triu", "unflatten",
     "view_as", "vstack",
 ]
+
+
+def unsqueeze(input: Any, dim: int) -> Any:  # noqa: A002
+    """Insert a dim of size 1 at ``dim`` (torch.unsqueeze)."""
+    from .shape import expand_dims
+
+    return expand_dims(input, dim)
+
+
+def permute(input: Any, dims: Sequence[int]) -> Any:  # noqa: A002
+    """Reorder the dims (torch.permute)."""
+    return transpose(input, tuple(dims))
+
+
+def unbind(input: Any, dim: int = 0) -> tuple[Any, ...]:  # noqa: A002
+    """The slices along ``dim``, with that dim removed."""
+    xs = _shape(input)
+    d = norm_dim(dim, len(xs), "unbind")
+    return tuple(getitem(input, tuple(i if k == d else slice(None) for k in range(len(xs))))
+                 for i in range(xs[d]))
+
+
+__all__ += ["permute", "unbind", "unsqueeze"]

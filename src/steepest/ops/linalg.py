@@ -430,3 +430,29 @@ def cdist(x1: Any, x2: Any, p: float = 2.0) -> Any:
                          f"with the same M")
     d = expand_dims(x1, -2) - expand_dims(x2, -3)
     return vector_norm(d, p, -1)
+
+
+def tensordot(a: Any, b: Any, dims: Any = 2) -> Any:
+    """Contract the last ``dims`` dims of a with the first of b (or the given dim lists)."""
+    sa, sb = _shp(a), _shp(b)
+    if isinstance(dims, (int, np.integer)):
+        da, db = list(range(len(sa) - int(dims), len(sa))), list(range(int(dims)))
+    else:
+        da, db = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    la = list(letters[:len(sa)])
+    lb = list(letters[len(sa):len(sa) + len(sb)])
+    for i, j in zip(da, db):
+        lb[j % len(sb)] = la[i % len(sa)]
+    out = [c for i, c in enumerate(la) if i not in [d % len(sa) for d in da]] + \
+        [c for j, c in enumerate(lb) if j not in [d % len(sb) for d in db]]
+    return einsum(f"{''.join(la)},{''.join(lb)}->{''.join(out)}", a, b)
+
+
+def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0,  # noqa: A002
+          alpha: float = 1.0) -> Any:
+    """beta · input + alpha · (mat1 @ mat2)."""
+    p = mm(mat1, mat2)
+    if alpha != 1:
+        p = p * float(alpha)
+    return p if beta == 0 else (input if beta == 1 else input * float(beta)) + p

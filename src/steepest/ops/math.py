@@ -674,3 +674,88 @@ __all__ = [
     "logical_xor", "reciprocal", "remainder", "round", "rsqrt", "sign", "sin", "sinh",
     "square", "tan", "tanh", "trunc",
 ]
+
+
+# -- more pointwise functions with torch's gradient conventions -------------------------------
+
+
+class NanToNum(Function):
+    """Replace NaN, +inf, -inf; the gradient passes only where x was finite (as torch)."""
+
+    __slots__ = ("nan", "posinf", "neginf")
+
+    def __init__(self, nan: float, posinf: float | None, neginf: float | None) -> None:
+        self.nan, self.posinf, self.neginf = nan, posinf, neginf
+
+    def forward(self, x):
+        return np.nan_to_num(x, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
+
+    def backward(self, gy, y, x):
+        return _ar.where(np.isfinite(_raw(x)), gy, 0.0)
+
+
+class Logit(Function):
+    """log(x / (1 - x)), with x clamped to [eps, 1 - eps] when eps is given (the gradient is
+    then 0 outside that interval, as torch)."""
+
+    __slots__ = ("eps",)
+
+    def __init__(self, eps: float | None) -> None:
+        self.eps = eps
+
+    def forward(self, x):
+        if self.eps is not None:
+            x = np.clip(x, self.eps, 1.0 - self.eps).astype(x.dtype, copy=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x / (1.0 - x))
+
+    def backward(self, gy, y, x):
+        g = gy / (x * (1.0 - x))
+        if self.eps is None:
+            return g
+        xr = _raw(x)
+        return _ar.where((xr >= self.eps) & (xr <= 1.0 - self.eps), g, 0.0)
+
+
+class Xlogy(Function):
+    """x · log(y), 0 where x = 0 (even for y = 0), as torch.xlogy."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = a * np.log(b)
+        return np.where(a == 0, np.zeros((), a.dtype), out).astype(out.dtype, copy=False)
+
+    def backward(self, gy, y, a, b):
+        zero = (_raw(a) == 0) & (_raw(b) == 0)  # torch: d/dx is log y, except 0 at (0, 0)
+        ga = gb = None
+        if self.needs_grad(0):
+            safe = _ar.where(zero, 1.0, b)
+            ga = _ar.where(zero, 0.0, gy * _ar.log(safe))
+        if self.needs_grad(1):
+            gb = gy * a / b
+        return ga, gb
+
+
+def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None,  # noqa: A002
+               neginf: float | None = None) -> Any:
+    """NaN → ``nan``, ±inf → ``posinf``/``neginf`` (the dtype's extremes by default)."""
+    if np.asarray(_raw(input)).dtype.kind != "f":
+        return _const(np.asarray(_raw(input)).copy())
+    return NanToNum(float(nan), posinf, neginf)(input)
+
+
+def logit(input: Any, eps: float | None = None) -> Any:  # noqa: A002
+    """The inverse of the sigmoid, log(p / (1 - p))."""
+    return Logit(None if eps is None else float(eps))(_float(input))
+
+
+def xlogy(input: Any, other: Any) -> Any:  # noqa: A002
+    """input · log(other), defined as 0 where input is 0."""
+    return Xlogy()(*_binary_float(input, other))
+
+
+sgn = sign
+
+__all__ += ["logit", "nan_to_num", "sgn", "xlogy"]
