@@ -357,12 +357,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
     reduction = _legacy("cross_entropy", weight, size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     xs = shape_of(input)
-    if weight is not None or len(xs) != 2 or _has_ignored(target, ignore_index, xs):
+    if weight is not None or len(xs) != 2 or (0 <= ignore_index < xs[1]
+                                              and _has_ignored(target, ignore_index, xs)):
         return _nll_general("cross_entropy", input, target, weight, ignore_index, reduction,
                             float(label_smoothing), True)
-    if len(xs) != 2:
-        raise ValueError(f"cross_entropy: input must be logits of shape (N, C), got shape "
-                         f"{xs}")
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {eps}")
@@ -371,7 +369,13 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
         tr = np.asarray(tr)
         target = tr
     if tr.dtype.kind in "iu":
-        _check_labels("cross_entropy", tr, xs[0], xs[1])
+        try:
+            _check_labels("cross_entropy", tr, xs[0], xs[1])
+        except ValueError:  # out-of-range labels may be ignore_index (-100 by default)
+            if not _has_ignored(target, ignore_index, xs):
+                raise
+            return _nll_general("cross_entropy", input, target, weight, ignore_index,
+                                reduction, eps, True)
         return CrossEntropy(reduction, eps, True)(input, target)
     if tr.dtype.kind != "f":
         raise TypeError(f"cross_entropy: target must hold integer labels or float "
@@ -420,16 +424,20 @@ def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
     reduction = _legacy("nll_loss", weight, size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     xs = shape_of(input)
-    if weight is not None or len(xs) != 2 or _has_ignored(target, ignore_index, xs):
+    if weight is not None or len(xs) != 2 or (0 <= ignore_index < xs[1]
+                                              and _has_ignored(target, ignore_index, xs)):
         return _nll_general("nll_loss", input, target, weight, ignore_index, reduction, 0.0,
                             False)
-    if len(xs) != 2:
-        raise ValueError(f"nll_loss: input must be log-probabilities of shape (N, C), got "
-                         f"shape {xs}")
     tr = np.asarray(raw(target))
     if tr.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer labels, got dtype {tr.dtype}")
-    _check_labels("nll_loss", tr, xs[0], xs[1])
+    try:
+        _check_labels("nll_loss", tr, xs[0], xs[1])
+    except ValueError:  # out-of-range labels may be ignore_index (-100 by default)
+        if not _has_ignored(target, ignore_index, xs):
+            raise
+        return _nll_general("nll_loss", input, target, weight, ignore_index, reduction, 0.0,
+                            False)
     return NLL(reduction)(input, tr)
 
 
@@ -466,15 +474,9 @@ def _reduce_t(loss: Any, reduction: str, name: str) -> Any:
 
 
 def _has_ignored(target: Any, ignore_index: int, xs: tuple[int, ...]) -> bool:
-    """Whether integer labels contain ``ignore_index`` (cheap when they are all in range)."""
+    """Whether integer labels contain ``ignore_index``."""
     tr = np.asarray(raw(target))
-    if tr.dtype.kind not in "iu" or tr.size == 0 or len(xs) != 2:
-        return False
-    if not 0 <= ignore_index < xs[1]:
-        u = tr.view(f"u{tr.dtype.itemsize}") if tr.dtype.kind == "i" else tr
-        if int(u.max()) < xs[1]:
-            return False
-    return bool((tr == ignore_index).any())
+    return tr.dtype.kind in "iu" and bool((tr == ignore_index).any())
 
 
 def _nll_general(name: str, input: Any, target: Any, weight: Any,  # noqa: A002
