@@ -124,13 +124,21 @@ from .ops.indexing import (  # noqa: E402
     where,  # noqa: F811 - torch's where: the one-argument form too
 )
 from .ops.layout import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    column_stack,
+    cross,
     diag,
     diag_embed,
     diagonal,
+    dstack,
     flip,
     fliplr,
     flipud,
     hstack,
+    kron,
     meshgrid,
     moveaxis,
     movedim,
@@ -138,6 +146,8 @@ from .ops.layout import (  # noqa: E402
     permute,
     repeat_interleave,
     roll,
+    rot90,
+    take,
     tile,
     tril,
     triu,
@@ -148,15 +158,20 @@ from .ops.layout import (  # noqa: E402
 )
 from .ops.linalg import (  # noqa: E402
     addmm,
+    addmv,
+    baddbmm,
     bmm,
     cdist,
     det,
     dot,
     einsum,
     inv,
+    logdet,
+    matrix_power,
     mm,
     mv,
     outer,
+    slogdet,
     tensordot,
     trace,
 )
@@ -185,9 +200,12 @@ from .ops.math import (  # noqa: E402
     clamp_max,
     clamp_min,
     clip,  # noqa: F811 - clamp: tensor bounds too
+    copysign,
     cos,
     cosh,
+    deg2rad,
     equal,
+    erfc,
     exp2,
     expm1,
     fix,
@@ -195,6 +213,7 @@ from .ops.math import (  # noqa: E402
     floor_divide,
     fmod,
     frac,
+    heaviside,
     hypot,
     isclose,
     isfinite,
@@ -213,13 +232,18 @@ from .ops.math import (  # noqa: E402
     logical_xor,
     logit,
     nan_to_num,
+    nanmean,
+    nansum,
+    rad2deg,
     reciprocal,
     remainder,
     round,
     rsqrt,
     sgn,
     sign,
+    signbit,
     sin,
+    sinc,
     sinh,
     square,
     tan,
@@ -240,13 +264,16 @@ from .ops.scan import (  # noqa: E402
 )
 from .ops.sort import (  # noqa: E402
     argsort,
+    bincount,
+    bucketize,
     kthvalue,
     median,
     msort,
+    searchsorted,
     sort,
     topk,
     unique,
-    unique_consecutive,  # noqa: E402
+    unique_consecutive,
 )
 
 inverse = inv
@@ -256,6 +283,10 @@ long, double = "int64", "float64"
 bool = "bool"  # noqa: A001 - torch.bool (only as an attribute: not in __all__)
 
 __all__ += [
+    "addmv", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "bincount", "block_diag",
+    "bucketize", "column_stack", "copysign", "cross", "deg2rad", "dstack", "erfc", "heaviside",
+    "kron", "logdet", "matrix_power", "nanmean", "nansum", "rad2deg", "rot90", "searchsorted",
+    "signbit", "sinc", "slogdet", "take",
     "add", "addmm", "div", "eq", "erf", "ge", "gt", "le", "logit", "lt", "mul", "nan_to_num",
     "ne", "neg", "permute", "pow", "sgn", "sub", "tensordot", "unbind", "unsqueeze", "xlogy",
     "acos", "acosh", "allclose", "amax", "amin", "arange", "arccos", "arccosh", "arcsin",

@@ -462,3 +462,105 @@ def unbind(input: Any, dim: int = 0) -> tuple[Any, ...]:  # noqa: A002
 
 
 __all__ += ["permute", "unbind", "unsqueeze"]
+
+
+def rot90(input: Any, k: int = 1, dims: Sequence[int] = (0, 1)) -> Any:  # noqa: A002
+    """Rotate by 90° k times in the plane of ``dims`` (from the first toward the second)."""
+    nd = len(_shape(input))
+    d0, d1 = (norm_dim(d, nd, "rot90") for d in dims)
+    if d0 == d1:
+        raise ValueError(f"rot90: dims must differ, got {tuple(dims)}")
+    perm = list(range(nd))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    k %= 4
+    if k == 0:
+        return input * 1.0
+    if k == 1:
+        return transpose(flip(input, d1), tuple(perm))
+    if k == 2:
+        return flip(input, (d0, d1))
+    return flip(transpose(input, tuple(perm)), d1)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    out = [reshape(t, (1,)) if not _shape(t) else t for t in tensors]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    out = []
+    for t in tensors:
+        s = _shape(t)
+        out.append(reshape(t, (1,) * (2 - len(s)) + tuple(s)) if len(s) < 2 else t)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    out = []
+    for t in tensors:
+        s = _shape(t)
+        shape = {0: (1, 1, 1), 1: (1, *s, 1), 2: (*s, 1)}.get(len(s), s)
+        out.append(reshape(t, shape) if len(s) < 3 else t)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def column_stack(tensors: Sequence[Any]) -> Any:
+    return concatenate([reshape(t, (-1, 1)) if len(_shape(t)) <= 1 else t for t in tensors], 1)
+
+
+def dstack(tensors: Sequence[Any]) -> Any:
+    ts = [atleast_3d(t) for t in tensors]
+    return concatenate(ts, 2)
+
+
+def take(input: Any, index: Any) -> Any:  # noqa: A002
+    """Elements of the flattened input at ``index`` (the result has index's shape)."""
+    from .indexing import _index_array, index_select
+
+    idx = _index_array(index, "take")
+    return reshape(index_select(reshape(input, (-1,)), 0, idx.reshape(-1)), idx.shape)
+
+
+def kron(input: Any, other: Any) -> Any:  # noqa: A002
+    """The Kronecker product."""
+    sa, sb = _shape(input), _shape(other)
+    n = max(len(sa), len(sb))
+    sa, sb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    a = reshape(input, tuple(v for s in sa for v in (s, 1)))
+    b = reshape(other, tuple(v for s in sb for v in (1, s)))
+    return reshape(a * b, tuple(x * y for x, y in zip(sa, sb)))
+
+
+def block_diag(*tensors: Any) -> Any:
+    """A block-diagonal matrix of the given (0-, 1- or 2-D) tensors."""
+    ts = [reshape(t, (1, -1)) if len(_shape(t)) < 2 else t for t in tensors]
+    cols = sum(_shape(t)[1] for t in ts)
+    rows, c0 = [], 0
+    for t in ts:
+        r, c = _shape(t)
+        rows.append(pad(t, (c0, cols - c0 - c)))
+        c0 += c
+    return concatenate(rows, 0)
+
+
+def cross(input: Any, other: Any, dim: int | None = None) -> Any:  # noqa: A002
+    """The 3-vector cross product along ``dim`` (torch.cross: the first dim of size 3 when
+    dim is None)."""
+    from .indexing import IndexSelect
+
+    s = np.broadcast_shapes(_shape(input), _shape(other))
+    if dim is None:
+        dim = next((i for i, n in enumerate(s) if n == 3), None)
+        if dim is None:
+            raise ValueError(f"cross: no dim of size 3 in shape {s}")
+    d = norm_dim(dim, len(s), "cross")
+    if s[d] != 3:
+        raise ValueError(f"cross: dim {d} of shape {s} must have size 3")
+    a, b = broadcast_to(input, s), broadcast_to(other, s)
+    i1, i2 = np.array([1, 2, 0]), np.array([2, 0, 1])
+    return IndexSelect(d, i1)(a) * IndexSelect(d, i2)(b) - \
+        IndexSelect(d, i2)(a) * IndexSelect(d, i1)(b)
+
+
+__all__ += ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "column_stack", "cross",
+            "dstack", "kron", "rot90", "take"]

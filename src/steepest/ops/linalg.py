@@ -456,3 +456,68 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0,  # noqa: A002
     if alpha != 1:
         p = p * float(alpha)
     return p if beta == 0 else (input if beta == 1 else input * float(beta)) + p
+
+
+def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: float = 1.0,  # noqa: A002
+            alpha: float = 1.0) -> Any:
+    """beta · input + alpha · (batch1 @ batch2)."""
+    p = bmm(batch1, batch2)
+    if alpha != 1:
+        p = p * float(alpha)
+    return p if beta == 0 else (input if beta == 1 else input * float(beta)) + p
+
+
+def addmv(input: Any, mat: Any, vec: Any, *, beta: float = 1.0,  # noqa: A002
+          alpha: float = 1.0) -> Any:
+    """beta · input + alpha · (mat @ vec)."""
+    p = mv(mat, vec)
+    if alpha != 1:
+        p = p * float(alpha)
+    return p if beta == 0 else (input if beta == 1 else input * float(beta)) + p
+
+
+class LogAbsDet(Function):
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.linalg.slogdet(x)[1]
+
+    def backward(self, gy, y, x):
+        return expand_dims(expand_dims(gy, -1), -1) * swapaxes(inv(x), -1, -2)
+
+
+def slogdet(A: Any) -> tuple[Any, Any]:  # noqa: N803
+    """(sign, log|det|) of (a batch of) square matrices; log|det| is differentiable."""
+    _square("slogdet", A)
+    sign = np.linalg.slogdet(A.data if isinstance(A, Tensor) else A)[0]
+    return Tensor._make(np.asarray(sign), False, None, 0), LogAbsDet()(A)
+
+
+def logdet(input: Any) -> Any:  # noqa: A002
+    """log det; NaN where the determinant is negative (as torch)."""
+    sign, lad = slogdet(input)
+    s = sign.data
+    if np.all(s > 0):
+        return lad
+    return _ar.where(s > 0, lad, float("nan")) + _ar.where(s == 0, float("-inf"), 0.0)
+
+
+def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
+    """A^n by repeated squaring (n < 0 uses the inverse)."""
+    _square("matrix_power", A)
+    if n < 0:
+        A, n = inv(A), -n
+    s = _shp(A)
+    result = None
+    base = A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    if result is None:
+        eye = np.broadcast_to(np.eye(s[-1], dtype=np.asarray(
+            A.data if isinstance(A, Tensor) else A).dtype), s)
+        return Tensor._make(eye.copy(), False, None, 0) if isinstance(A, Tensor) else eye.copy()
+    return result

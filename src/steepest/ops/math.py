@@ -759,3 +759,85 @@ def xlogy(input: Any, other: Any) -> Any:  # noqa: A002
 sgn = sign
 
 __all__ += ["logit", "nan_to_num", "sgn", "xlogy"]
+
+
+class CopySign(Function):
+    """|a| with the sign of b; the gradient flows to a only (as torch)."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        return np.copysign(a, b)
+
+    def backward(self, gy, y, a, b):
+        ar = _raw(a)
+        safe = _ar.where(ar == 0, 1.0, a)
+        ga = _ar.where(ar == 0, 0.0, gy * y / safe)
+        return ga, (gy * 0.0 if self.needs_grad(1) else None)
+
+
+class Sinc(Function):
+    """sin(πx)/(πx), 1 at 0 (its derivative there is 0)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.sinc(x)
+
+    def backward(self, gy, y, x):
+        xr = _raw(x)
+        zero = xr == 0
+        px = _ar.where(zero, 1.0, x) * math.pi
+        d = (cos(px) * px - sin(px)) / (px * px) * math.pi
+        return gy * _ar.where(zero, 0.0, d)
+
+
+def copysign(input: Any, other: Any) -> Any:  # noqa: A002
+    return CopySign()(*_binary_float(input, other))
+
+
+def sinc(input: Any) -> Any:  # noqa: A002
+    """The normalised sinc, sin(πx)/(πx)."""
+    return Sinc()(_float(input))
+
+
+def signbit(input: Any) -> Tensor:  # noqa: A002
+    return _const(np.signbit(_raw(input)))
+
+
+def heaviside(input: Any, values: Any) -> Tensor:  # noqa: A002
+    """0 for x < 0, ``values`` at 0, 1 for x > 0 (no gradient, as torch)."""
+    return _const(np.heaviside(_raw(input), _raw(values)))
+
+
+def deg2rad(input: Any) -> Any:  # noqa: A002
+    return _float(input) * (math.pi / 180.0)
+
+
+def rad2deg(input: Any) -> Any:  # noqa: A002
+    return _float(input) * (180.0 / math.pi)
+
+
+def erfc(input: Any) -> Any:  # noqa: A002
+    """1 - erf(x)."""
+    from ..functional.activation import erf
+
+    return 1.0 - erf(_float(input))
+
+
+def nansum(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """Sum treating NaN as 0 (NaN positions get no gradient)."""
+    from . import reduction as _red
+
+    return _red.sum(_ar.where(np.isnan(_raw(input)), 0.0, input), dim, keepdim)
+
+
+def nanmean(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """Mean over the non-NaN elements."""
+    ok = ~np.isnan(_raw(input))
+    n = np.sum(ok, axis=None if dim is None else dim, keepdims=keepdim)
+    return nansum(input, dim, keepdim) / n.astype(np.asarray(_raw(input)).dtype)
+
+
+__all__ += ["copysign", "deg2rad", "erfc", "heaviside", "nanmean", "nansum", "rad2deg",
+            "signbit", "sinc"]

@@ -154,3 +154,43 @@ def unique_consecutive(input: Any, return_inverse: bool = False,  # noqa: A002
 
 __all__ = ["argsort", "kthvalue", "median", "msort", "sort", "topk", "unique",
            "unique_consecutive"]
+
+
+def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False,  # noqa: A002
+                 right: bool = False, side: str | None = None) -> Tensor:
+    """Insertion indices of ``input`` into the last dim of ``sorted_sequence`` (a 1-D
+    sequence, or one row per leading index of input), as torch.searchsorted."""
+    seq = np.asarray(_raw(sorted_sequence))
+    v = np.asarray(_raw(input))
+    sd = side or ("right" if right else "left")
+    if seq.ndim <= 1:
+        out = np.searchsorted(seq, v, side=sd)
+    else:
+        if seq.shape[:-1] != v.shape[:-1]:
+            raise ValueError(f"searchsorted: leading dims of sorted_sequence {seq.shape} and "
+                             f"input {v.shape} differ")
+        s2, v2 = seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1])
+        out = np.stack([np.searchsorted(a, b, side=sd) for a, b in zip(s2, v2)]
+                       ).reshape(v.shape)
+    return _const(out.astype(np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False,  # noqa: A002
+              right: bool = False) -> Tensor:
+    """Bucket indices of ``input`` for the sorted 1-D ``boundaries`` (torch.bucketize)."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """Counts of each non-negative integer (weighted sums with ``weights``)."""
+    r = np.asarray(_raw(input))
+    if r.ndim != 1 or r.dtype.kind not in "iu" or (r.size and r.min() < 0):
+        raise ValueError(f"bincount: input must be a 1-D tensor of non-negative integers, "
+                         f"got shape {r.shape} dtype {r.dtype}")
+    w = None if weights is None else np.asarray(_raw(weights))
+    out = np.bincount(r, weights=w, minlength=minlength)
+    dt = np.int64 if w is None else (w.dtype if w.dtype.kind == "f" else np.float64)
+    return _const(out.astype(dt))
+
+
+__all__ += ["bincount", "bucketize", "searchsorted"]
