@@ -759,6 +759,70 @@ class Tensor:
     def inverse(self) -> Tensor:
         return _ops.linalg.inv(self)
 
+    def logit(self, eps: float | None = None) -> Tensor:
+        return _ops.math.logit(self, eps)
+
+    def xlogy(self, other: Any) -> Tensor:
+        return _ops.math.xlogy(self, other)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        return _ops.math.nan_to_num(self, nan, posinf, neginf)
+
+    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.math.nansum(self, dim, keepdim)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.math.nanmean(self, dim, keepdim)
+
+    def copysign(self, other: Any) -> Tensor:
+        return _ops.math.copysign(self, other)
+
+    def sinc(self) -> Tensor:
+        return _ops.math.sinc(self)
+
+    def sgn(self) -> Tensor:
+        return _ops.math.sign(self)
+
+    def signbit(self) -> Tensor:
+        return _ops.math.signbit(self)
+
+    def deg2rad(self) -> Tensor:
+        return _ops.math.deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        return _ops.math.rad2deg(self)
+
+    def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+        return _ops.layout.rot90(self, k, dims)
+
+    def kron(self, other: Any) -> Tensor:
+        return _ops.layout.kron(self, other)
+
+    def take(self, index: Any) -> Tensor:
+        return _ops.layout.take(self, index)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.layout.unbind(self, dim)
+
+    def cross(self, other: Any, dim: int | None = None) -> Tensor:
+        return _ops.layout.cross(self, other, dim)
+
+    def slogdet(self) -> Any:
+        return _ops.linalg.slogdet(self)
+
+    def logdet(self) -> Tensor:
+        return _ops.linalg.logdet(self)
+
+    def matrix_power(self, n: int) -> Tensor:
+        return _ops.linalg.matrix_power(self, n)
+
+    def addmm(self, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha: float = 1.0) -> Tensor:
+        return _ops.linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Tensor:
+        return _ops.sort.bincount(self, weights, minlength)
+
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Make a Tensor (``steepest.tensor([1.0, 2.0], requires_grad=True)``)."""

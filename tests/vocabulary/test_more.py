@@ -101,3 +101,29 @@ def test_search_and_counts():
                                                                        torch.tensor(w))
     np.testing.assert_allclose(out.numpy(), ref.numpy())
     assert out.dtype == ref.numpy().dtype
+
+
+METHODS = {  # method: (args for steepest, args for torch, input)
+    "logit": ((), (), _x((3, 4), 0, 0.1, 0.9)), "xlogy": ((2.0,), (2.0,), _x((3,))),
+    "nan_to_num": ((), (), np.array([np.nan, 1.0])), "nansum": ((0,), (0,), _x((3, 4))),
+    "nanmean": ((1,), (1,), _x((3, 4))), "copysign": ((-1.0,), (-1.0,), _x((3,))),
+    "sinc": ((), (), _x((3,))), "sgn": ((), (), _x((3,))), "deg2rad": ((), (), _x((3,))),
+    "rad2deg": ((), (), _x((3,))), "rot90": ((1, (0, 1)), (1, (0, 1)), _x((2, 3))),
+    "unbind": ((1,), (1,), _x((2, 3))), "logdet": ((), (), _spd(3)),
+    "matrix_power": ((2,), (2,), _x((3, 3))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_more_methods(name):
+    a_st, a_t, x = METHODS[name]
+    if name == "unbind":
+        check(lambda a: st.stack(a.unbind(1)), lambda a: torch.stack(a.unbind(1)), [x])
+        return
+    if name == "xlogy":
+        x = np.abs(x) + 0.1
+    check(lambda a: getattr(a, name)(*a_st), lambda a: getattr(a, name)(*a_t), [x])
+    m = _x((2, 3))
+    check(lambda a: a.kron(st.ones(2, 2, dtype="float64")),
+          lambda a: a.kron(torch.ones(2, 2, dtype=torch.float64)), [m])
+    check(lambda a: a.take(np.array([0, 5])), lambda a: a.take(torch.tensor([0, 5])), [m])
