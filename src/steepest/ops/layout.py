@@ -22,7 +22,6 @@ from . import arithmetic as _ar
 from .indexing import IndexSelect
 from .scan import norm_dim
 from .shape import broadcast_to, concatenate, getitem, reshape, transpose
-from .shape import split as _np_split
 
 
 def _raw(x: Any) -> Any:
@@ -295,8 +294,9 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, 
                              f"{n} of dim {d} (shape {xs})")
     if len(sizes) == 1:
         return (tensor * 1.0 if np.asarray(_raw(tensor)).dtype.kind == "f" else tensor,)
-    bounds = np.cumsum(sizes)[:-1].tolist()
-    return tuple(_np_split(tensor, bounds, d))
+    starts = np.cumsum([0, *sizes[:-1]]).tolist()
+    pre = (slice(None),) * d
+    return tuple(getitem(tensor, (*pre, slice(a, a + k))) for a, k in zip(starts, sizes))
 
 
 def hstack(tensors: Sequence[Any]) -> Any:

@@ -402,9 +402,10 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),  # no
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord in (1, -1, math.inf, -math.inf):
         inner, outer_ = (d0, d1) if ord in (1, -1) else (d1, d0)
-        col = _red.sum(_ar.abs(A), inner, keepdims=True)
-        r = _red.max(col, outer_, keepdims=True) if ord > 0 else _red.min(col, outer_,
-                                                                          keepdims=True)
+        col = _red.sum(_ar.abs(A), inner, True)
+        from .scan import amax, amin
+
+        r = amax(col, outer_, True) if ord > 0 else amin(col, outer_, True)
         return r if keepdim else reshape(r, tuple(n for i, n in enumerate(s)
                                                   if i not in (d0, d1)))
     raise ValueError(f"matrix_norm: ord must be 'fro', 1, -1, inf or -inf, got {ord!r} "

@@ -17,7 +17,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from . import arithmetic as _ar
 from . import reduction as _red
-from .shape import concatenate, getitem
+from .shape import concatenate, getitem, reshape
 
 
 def _raw(x: Any) -> Any:
@@ -88,7 +88,7 @@ class CumProd(Function):
             g_i = getitem(gy, tuple(pre))
             if i + 1 < n:
                 prods = CumProd(ax)(tail)
-                g_i = g_i + _red.sum(getitem(gy, tuple(rest)) * prods, ax, keepdims=True)
+                g_i = g_i + _red.sum(getitem(gy, tuple(rest)) * prods, ax, True)
             cols.append(g_i if before is None else g_i * before)
         return concatenate(cols, ax)
 
@@ -214,14 +214,69 @@ def logcumsumexp(input: Any, dim: int) -> Any:  # noqa: A002
     return log(cumsum(exp(input - m), ax)) + m
 
 
+class _AExtreme(Function):
+    """amax/amin over ``axis``: tied extremes share the gradient evenly (as torch)."""
+
+    __slots__ = ("axis", "keepdims", "weights")
+    _reduce: Any = np.max
+
+    def __init__(self, axis: tuple[int, ...] | None, keepdims: bool) -> None:
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        yk = type(self)._reduce(x, axis=self.axis, keepdims=True)
+        w = (x == yk).astype(x.dtype)
+        w /= w.sum(axis=self.axis, keepdims=True)
+        self.weights = w
+        return yk if self.keepdims else np.asarray(np.squeeze(yk, axis=self.axis))
+
+    def backward(self, gy, y, x):
+        if not self.keepdims:
+            shape = tuple(1 if self.axis is None or i in self.axis else n
+                          for i, n in enumerate(_shape(x)))
+            gy = reshape(gy, shape)
+        return gy * self.weights
+
+    has_buffers = True
+
+    def release(self):
+        self.weights = None
+
+
+class AMax(_AExtreme):
+    __slots__ = ()
+    _reduce = np.max
+
+
+class AMin(_AExtreme):
+    __slots__ = ()
+    _reduce = np.min
+
+
+def _aextreme(cls: type, op: str, input: Any, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+    s = _shape(input)
+    if dim is None or dim == ():
+        axes = None
+    else:
+        ds = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        axes = tuple(sorted({norm_dim(d, len(s), op) for d in ds}))
+    n = int(np.prod([s[a] for a in (axes if axes is not None else range(len(s)))]))
+    if n == 0:
+        raise ValueError(f"{op}: reducing an empty dim of shape {s} (dim={dim}) has no "
+                         f"identity")
+    if len(s) == 0:
+        return input * 1.0
+    return cls(axes, bool(keepdim))(input)
+
+
 def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:  # noqa: A002
     """Maximum over ``dim`` (all dims by default); ties share the gradient evenly."""
-    return _red.max(input, None if dim == () or dim is None else dim, keepdim)
+    return _aextreme(AMax, "amax", input, dim, keepdim)
 
 
 def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:  # noqa: A002
     """Minimum over ``dim`` (all dims by default); ties share the gradient evenly."""
-    return _red.min(input, None if dim == () or dim is None else dim, keepdim)
+    return _aextreme(AMin, "amin", input, dim, keepdim)
 
 
 def count_nonzero(input: Any, dim: Any = None) -> Tensor:  # noqa: A002
