@@ -379,6 +379,450 @@ class Tensor:
     def minimum(self, other: Any) -> Tensor:
         return _ops.minimum(self, other)
 
+    # -- vocabulary methods (ops in ops/math.py, ops/scan.py, ops/indexing.py, ops/layout.py,
+    # ops/sort.py, ops/linalg.py; activations in functional/activation.py). Each delegates:
+    # the ops submodules are attributes of the ops package once steepest is imported (an
+    # attribute lookup, 0.02 us); functional is imported locally (it imports this module).
+    def sin(self) -> Tensor:
+        return _ops.math.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.math.cos(self)
+
+    def tan(self) -> Tensor:
+        return _ops.math.tan(self)
+
+    def asin(self) -> Tensor:
+        return _ops.math.asin(self)
+
+    def acos(self) -> Tensor:
+        return _ops.math.acos(self)
+
+    def atan(self) -> Tensor:
+        return _ops.math.atan(self)
+
+    def sinh(self) -> Tensor:
+        return _ops.math.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return _ops.math.cosh(self)
+
+    def asinh(self) -> Tensor:
+        return _ops.math.asinh(self)
+
+    def acosh(self) -> Tensor:
+        return _ops.math.acosh(self)
+
+    def atanh(self) -> Tensor:
+        return _ops.math.atanh(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def exp2(self) -> Tensor:
+        return _ops.math.exp2(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.math.expm1(self)
+
+    def log2(self) -> Tensor:
+        return _ops.math.log2(self)
+
+    def log10(self) -> Tensor:
+        return _ops.math.log10(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.math.log1p(self)
+
+    def rsqrt(self) -> Tensor:
+        return _ops.math.rsqrt(self)
+
+    def reciprocal(self) -> Tensor:
+        return _ops.math.reciprocal(self)
+
+    def square(self) -> Tensor:
+        return _ops.math.square(self)
+
+    def sign(self) -> Tensor:
+        return _ops.math.sign(self)
+
+    def floor(self) -> Tensor:
+        return _ops.math.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _ops.math.ceil(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        return _ops.math.round(self, decimals)
+
+    def trunc(self) -> Tensor:
+        return _ops.math.trunc(self)
+
+    fix = trunc
+
+    def frac(self) -> Tensor:
+        return _ops.math.frac(self)
+
+    def atan2(self, other: Any) -> Tensor:
+        return _ops.math.atan2(self, other)
+
+    arctan2 = atan2
+
+    def fmod(self, other: Any) -> Tensor:
+        return _ops.math.fmod(self, other)
+
+    def remainder(self, other: Any) -> Tensor:
+        return _ops.math.remainder(self, other)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return _ops.math.floor_divide(self, other)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self.remainder(other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.math.remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.math.floor_divide(other, self)
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        return _ops.math.lerp(self, end, weight)
+
+    def hypot(self, other: Any) -> Tensor:
+        return _ops.math.hypot(self, other)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return _ops.math.logaddexp(self, other)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002, F811
+        """Clamp into [min, max]; the bounds may be numbers or tensors."""
+        return _ops.math.clamp(self, min, max)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        return _ops.math.clamp(self, min, None)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        return _ops.math.clamp(self, None, max)
+
+    def isnan(self) -> Tensor:
+        return _ops.math.isnan(self)
+
+    def isinf(self) -> Tensor:
+        return _ops.math.isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return _ops.math.isfinite(self)
+
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        return _ops.math.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return _ops.math.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Any) -> bool:
+        return _ops.math.equal(self, other)
+
+    def logical_and(self, other: Any) -> Tensor:
+        return _ops.math.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return _ops.math.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return _ops.math.logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        return _ops.math.logical_not(self)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        return _ops.math.bitwise_and(self, other)
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        return _ops.math.bitwise_or(self, other)
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return _ops.math.bitwise_xor(self, other)
+
+    def bitwise_not(self) -> Tensor:
+        return _ops.math.bitwise_not(self)
+
+    __and__ = __rand__ = bitwise_and
+    __or__ = __ror__ = bitwise_or
+    __xor__ = __rxor__ = bitwise_xor
+    __invert__ = bitwise_not
+
+    # activations
+    def relu(self) -> Tensor:
+        from .functional import activation as a
+        return a.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        from .functional import activation as a
+        return a.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        from .functional import activation as a
+        return a.tanh(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        from .functional import activation as a
+        return a.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        from .functional import activation as a
+        return a.log_softmax(self, dim)
+
+    # scans and reductions
+    def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
+        return _ops.scan.cumsum(self, dim, dtype)
+
+    def cumprod(self, dim: int, dtype: Any = None) -> Tensor:
+        return _ops.scan.cumprod(self, dim, dtype)
+
+    def cummax(self, dim: int) -> Any:
+        return _ops.scan.cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return _ops.scan.cummin(self, dim)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        return _ops.scan.logcumsumexp(self, dim)
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _ops.scan.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        return _ops.scan.amin(self, dim, keepdim)
+
+    def count_nonzero(self, dim: Any = None) -> Tensor:
+        return _ops.scan.count_nonzero(self, dim)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Any = None,
+             append: Any = None) -> Tensor:
+        return _ops.scan.diff(self, n, dim, prepend, append)
+
+    # indexing
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return _ops.indexing.gather(self, dim, index)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None,
+                reduce: str | None = None) -> Tensor:
+        if src is not None and not isinstance(src, (Tensor, np.ndarray)):
+            src, value = None, src  # x.scatter(dim, index, 1.0): the value form
+        return _ops.indexing.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        return _ops.indexing.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        return _ops.indexing.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Any, alpha: float = 1) -> Tensor:
+        return _ops.indexing.index_add(self, dim, index, source, alpha)
+
+    def index_fill(self, dim: int, index: Any, value: float) -> Tensor:
+        return _ops.indexing.index_fill(self, dim, index, value)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _ops.indexing.masked_fill(self, mask, value)
+
+    def masked_select(self, mask: Any) -> Tensor:
+        return _ops.indexing.masked_select(self, mask)
+
+    def masked_scatter(self, mask: Any, source: Any) -> Tensor:
+        return _ops.indexing.masked_scatter(self, mask, source)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        return _ops.indexing.take_along_dim(self, indices, dim)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _ops.indexing.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self) -> Tensor:
+        return _ops.indexing.nonzero(self)
+
+    # shape
+    def flip(self, *dims: Any) -> Tensor:
+        return _ops.layout.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def fliplr(self) -> Tensor:
+        return _ops.layout.fliplr(self)
+
+    def flipud(self) -> Tensor:
+        return _ops.layout.flipud(self)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _ops.layout.roll(self, shifts, dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _ops.layout.repeat(self, *sizes)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
+                          output_size: int | None = None) -> Tensor:
+        return _ops.layout.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def tile(self, *dims: Any) -> Tensor:
+        return _ops.layout.tile(self, dims[0] if len(dims) == 1 and isinstance(
+            dims[0], (tuple, list)) else dims)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        return _ops.layout.expand(self, *sizes)
+
+    def expand_as(self, other: Any) -> Tensor:
+        return _ops.layout.expand_as(self, other)
+
+    def view_as(self, other: Any) -> Tensor:
+        return _ops.layout.view_as(self, other)
+
+    reshape_as = view_as
+
+    def unflatten(self, dim: int, sizes: Any) -> Tensor:
+        return _ops.layout.unflatten(self, dim, sizes)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return _ops.layout.narrow(self, dim, start, length)
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        return _ops.layout.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        """torch.Tensor.split: chunks of a size, or pieces of the given sizes."""
+        return _ops.layout.split(self, split_size_or_sections, dim)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _ops.layout.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _ops.layout.triu(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return _ops.layout.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return _ops.layout.diag(self, diagonal)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        return _ops.layout.diag_embed(self, offset, dim1, dim2)
+
+    # sorting
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return _ops.sort.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False
+                ) -> Tensor:
+        return _ops.sort.argsort(self, dim, descending, stable)
+
+    def msort(self) -> Tensor:
+        return _ops.sort.msort(self)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True  # noqa: A002
+             ) -> Any:
+        return _ops.sort.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        return _ops.sort.kthvalue(self, k, dim, keepdim)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _ops.sort.median(self, dim, keepdim)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        return _ops.sort.unique(self, sorted, return_inverse, return_counts, dim)
+
+    # linear algebra
+    def mm(self, mat2: Any) -> Tensor:
+        return _ops.linalg.mm(self, mat2)
+
+    def bmm(self, mat2: Any) -> Tensor:
+        return _ops.linalg.bmm(self, mat2)
+
+    def mv(self, vec: Any) -> Tensor:
+        return _ops.linalg.mv(self, vec)
+
+    def outer(self, vec2: Any) -> Tensor:
+        return _ops.linalg.outer(self, vec2)
+
+    def trace(self) -> Tensor:
+        return _ops.linalg.trace(self)
+
+    def det(self) -> Tensor:
+        return _ops.linalg.det(self)
+
+    def inverse(self) -> Tensor:
+        return _ops.linalg.inv(self)
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        return _ops.math.logit(self, eps)
+
+    def xlogy(self, other: Any) -> Tensor:
+        return _ops.math.xlogy(self, other)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        return _ops.math.nan_to_num(self, nan, posinf, neginf)
+
+    def nansum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.math.nansum(self, dim, keepdim)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _ops.math.nanmean(self, dim, keepdim)
+
+    def copysign(self, other: Any) -> Tensor:
+        return _ops.math.copysign(self, other)
+
+    def sinc(self) -> Tensor:
+        return _ops.math.sinc(self)
+
+    def sgn(self) -> Tensor:
+        return _ops.math.sign(self)
+
+    def signbit(self) -> Tensor:
+        return _ops.math.signbit(self)
+
+    def deg2rad(self) -> Tensor:
+        return _ops.math.deg2rad(self)
+
+    def rad2deg(self) -> Tensor:
+        return _ops.math.rad2deg(self)
+
+    def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+        return _ops.layout.rot90(self, k, dims)
+
+    def kron(self, other: Any) -> Tensor:
+        return _ops.layout.kron(self, other)
+
+    def take(self, index: Any) -> Tensor:
+        return _ops.layout.take(self, index)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _ops.layout.unbind(self, dim)
+
+    def cross(self, other: Any, dim: int | None = None) -> Tensor:
+        return _ops.layout.cross(self, other, dim)
+
+    def slogdet(self) -> Any:
+        return _ops.linalg.slogdet(self)
+
+    def logdet(self) -> Tensor:
+        return _ops.linalg.logdet(self)
+
+    def matrix_power(self, n: int) -> Tensor:
+        return _ops.linalg.matrix_power(self, n)
+
+    def addmm(self, mat1: Any, mat2: Any, *, beta: float = 1.0, alpha: float = 1.0) -> Tensor:
+        return _ops.linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Tensor:
+        return _ops.sort.bincount(self, weights, minlength)
+
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Make a Tensor (``steepest.tensor([1.0, 2.0], requires_grad=True)``)."""

@@ -51,18 +51,18 @@ def test_regression_losses(name, reduction, dtype):
 def test_binary_cross_entropy(reduction, dtype):
     p = _probs((6, 3), 1).astype(dtype)
     t = _probs((6, 3), 2).astype(dtype)
-    check(lambda a, b: F.binary_cross_entropy(a, b, reduction),
+    check(lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction),
           lambda a, b: tF.binary_cross_entropy(a, b, reduction=reduction), [p, t],
           second_order=True)
     hard = (t > 0.5).astype(dtype)  # 0/1 labels as constants (integer-valued floats)
-    check(lambda a: F.binary_cross_entropy(a, hard, reduction),
+    check(lambda a: F.binary_cross_entropy(a, hard, reduction=reduction),
           lambda a: tF.binary_cross_entropy(a, torch.tensor(hard), reduction=reduction), [p])
 
 
 def test_binary_cross_entropy_at_0_and_1_is_clamped():
     p = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
     t = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
-    check(lambda a: F.binary_cross_entropy(a, t, "none"),
+    check(lambda a: F.binary_cross_entropy(a, t, reduction="none"),
           lambda a: tF.binary_cross_entropy(a, torch.tensor(t), reduction="none"), [p])
 
 
@@ -72,7 +72,7 @@ def test_binary_cross_entropy_with_logits(reduction, dtype):
     x = np.random.default_rng(3).standard_normal((6, 3)) * 4
     x[0] = [1000.0, -1000.0, 0.0]
     t = _probs((6, 3), 4)
-    check(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction),
+    check(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
           lambda a, b: tF.binary_cross_entropy_with_logits(a, b, reduction=reduction),
           [x.astype(dtype), t.astype(dtype)], second_order=True)
 
@@ -93,7 +93,7 @@ LABELS = np.array([0, 1, 4, 2, 3, 0])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_integer_labels(reduction, dtype, smoothing):
-    check(lambda a: F.cross_entropy(a, LABELS, reduction, label_smoothing=smoothing),
+    check(lambda a: F.cross_entropy(a, LABELS, reduction=reduction, label_smoothing=smoothing),
           lambda a: tF.cross_entropy(a, torch.tensor(LABELS), reduction=reduction,
                                      label_smoothing=smoothing),
           [_logits(dtype)], second_order=True)
@@ -104,7 +104,7 @@ def test_cross_entropy_integer_labels(reduction, dtype, smoothing):
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 def test_cross_entropy_probability_targets(reduction, dtype, smoothing):
     q = np.random.default_rng(6).dirichlet(np.ones(5), size=6).astype(dtype)
-    check(lambda a, b: F.cross_entropy(a, b, reduction, label_smoothing=smoothing),
+    check(lambda a, b: F.cross_entropy(a, b, reduction=reduction, label_smoothing=smoothing),
           lambda a, b: tF.cross_entropy(a, b, reduction=reduction, label_smoothing=smoothing),
           [_logits(dtype), q], second_order=True)
 
@@ -142,7 +142,7 @@ def test_cross_entropy_backward_twice_with_retain_graph():
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_nll_loss(reduction, dtype):
     lp = np.log(np.random.default_rng(7).dirichlet(np.ones(5), size=6)).astype(dtype)
-    check(lambda a: F.nll_loss(a, LABELS, reduction),
+    check(lambda a: F.nll_loss(a, LABELS, reduction=reduction),
           lambda a: tF.nll_loss(a, torch.tensor(LABELS), reduction=reduction), [lp],
           second_order=True)
 
@@ -197,8 +197,8 @@ def test_gradcheck_classification():
     x = _logits(np.float64, extreme=False)
     q = np.random.default_rng(9).dirichlet(np.ones(5), size=6)
     assert st.gradcheck(lambda a: F.cross_entropy(a, LABELS, label_smoothing=0.1), [x])
-    assert st.gradcheck(lambda a, b: F.cross_entropy(a, b, "none"), [x, q])
-    assert st.gradcheck(lambda a: F.nll_loss(a, LABELS, "sum"), [x])
+    assert st.gradcheck(lambda a, b: F.cross_entropy(a, b, reduction="none"), [x, q])
+    assert st.gradcheck(lambda a: F.nll_loss(a, LABELS, reduction="sum"), [x])
     p, t = _probs((3, 4), 10), _probs((3, 4), 11)
     assert st.gradcheck(lambda a, b: F.binary_cross_entropy(a, b), [p, t])
 

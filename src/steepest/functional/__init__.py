@@ -46,3 +46,49 @@ __all__ = [
     "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "smooth_l1_loss", "softmax",
     "softplus", "tanh",
 ]
+
+# -- vocabulary: torch's functional names ----------------------------------------------------
+from ..ops.layout import pad  # noqa: E402
+from .activation import (  # noqa: E402
+    celu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from .distance import cosine_similarity, pairwise_distance, pdist  # noqa: E402
+from .loss import (  # noqa: E402
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    kl_div,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
+from .normalization import group_norm, layer_norm, normalize  # noqa: E402
+from .sparse import embedding, one_hot  # noqa: E402
+
+__all__ += [
+    "celu", "cosine_embedding_loss", "cosine_similarity", "embedding", "gaussian_nll_loss", "glu",
+    "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hinge_embedding_loss",
+    "kl_div", "layer_norm", "logsigmoid", "margin_ranking_loss", "mish", "multi_margin_loss",
+    "multilabel_soft_margin_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pdist",
+    "poisson_nll_loss", "prelu", "relu6", "selu", "silu", "soft_margin_loss", "softmin",
+    "softshrink", "softsign", "tanhshrink", "threshold", "triplet_margin_loss",
+]

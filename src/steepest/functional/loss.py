@@ -192,12 +192,20 @@ def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean",  # noqa: A0
     return _pointwise(SmoothL1, "smooth_l1_loss", input, target, reduction, float(beta))
 
 
-def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
-    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1].
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Any:
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1], times ``weight``
+    (broadcast) if given; torch's signature.
 
     Each log is clamped at -100 (as PyTorch) so p = 0 or 1 gives a finite loss. Prefer
     :func:`binary_cross_entropy_with_logits`, which is stable for any logit.
     """
+    reduction = _legacy("binary_cross_entropy", weight, size_average, reduce, reduction)
+    if weight is not None:
+        _check_same_shape(input, target, "binary_cross_entropy")
+        return _reduce_t(binary_cross_entropy(input, target, reduction="none") * weight,
+                         reduction, "binary_cross_entropy")
     xr = raw(input)
     if np.size(xr) and (np.min(xr) < 0 or np.max(xr) > 1):
         raise ValueError(f"binary_cross_entropy: all elements of input must be probabilities "
@@ -205,10 +213,17 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> An
     return _pointwise(BCE, "binary_cross_entropy", input, target, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any,  # noqa: A002
-                                     reduction: str = "mean") -> Any:
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,  # noqa: A002
+                                     size_average: bool | None = None,
+                                     reduce: bool | None = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Any:
     """Binary cross-entropy of sigmoid(x) and t, computed from the logits x without overflow
-    (one node; gradient sigmoid(x) - t)."""
+    (one node; gradient sigmoid(x) - t). ``weight`` scales each element, ``pos_weight``
+    (broadcast along the last dim) the positive term, as torch."""
+    reduction = _legacy("binary_cross_entropy_with_logits", weight, size_average, reduce,
+                        reduction)
+    if weight is not None or pos_weight is not None:
+        return _bce_logits_weighted(input, target, weight, pos_weight, reduction)
     return _pointwise(BCEWithLogits, "binary_cross_entropy_with_logits", input, target,
                       reduction)
 
@@ -316,27 +331,36 @@ class CrossEntropy(Function):
         self.p = None
 
 
-def cross_entropy(input: Any, target: Any, reduction: str = "mean",  # noqa: A002
+def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
+                  size_average: bool | None = None, ignore_index: int = -100,
+                  reduce: bool | None = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Any:
-    """Cross-entropy of ``softmax(input)`` and ``target``, from logits (one fused node).
+    """Cross-entropy of ``softmax(input)`` and ``target``, from logits (torch's signature).
 
     Parameters
     ----------
     input
-        Logits of shape (N, C); any magnitude (±1000 is fine: computed via log-sum-exp).
+        Logits of shape (N, C), (N, C, d1, ...) or (C,); any magnitude (±1000 is fine:
+        computed via log-sum-exp). Plain (N, C) input is one fused node.
     target
-        Integer class labels of shape (N,) in [0, C), or class probabilities / one-hot
-        rows of shape (N, C).
+        Integer class labels of shape (N,) / (N, d1, ...) in [0, C), or class
+        probabilities of the input's shape.
+    weight
+        Optional per-class weights (C,); the mean is then Σ w[t] l / Σ w[t] (as torch).
+    ignore_index
+        Labels equal to it contribute nothing (and are left out of the mean).
     reduction
         'mean' (over the N samples), 'sum' or 'none' (per-sample losses).
     label_smoothing
         ε in [0, 1]: the target becomes (1 - ε)·target + ε/C (as PyTorch).
     """
+    reduction = _legacy("cross_entropy", weight, size_average, reduce, reduction)
     _check_reduction(reduction, "cross_entropy")
     xs = shape_of(input)
-    if len(xs) != 2:
-        raise ValueError(f"cross_entropy: input must be logits of shape (N, C), got shape "
-                         f"{xs}")
+    if weight is not None or len(xs) != 2 or (0 <= ignore_index < xs[1]
+                                              and _has_ignored(target, ignore_index, xs)):
+        return _nll_general("cross_entropy", input, target, weight, ignore_index, reduction,
+                            float(label_smoothing), True)
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {eps}")
@@ -345,7 +369,13 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",  # noqa: A00
         tr = np.asarray(tr)
         target = tr
     if tr.dtype.kind in "iu":
-        _check_labels("cross_entropy", tr, xs[0], xs[1])
+        try:
+            _check_labels("cross_entropy", tr, xs[0], xs[1])
+        except ValueError:  # out-of-range labels may be ignore_index (-100 by default)
+            if not _has_ignored(target, ignore_index, xs):
+                raise
+            return _nll_general("cross_entropy", input, target, weight, ignore_index,
+                                reduction, eps, True)
         return CrossEntropy(reduction, eps, True)(input, target)
     if tr.dtype.kind != "f":
         raise TypeError(f"cross_entropy: target must hold integer labels or float "
@@ -382,19 +412,360 @@ class NLL(Function):
         return g * onehot, None
 
 
-def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Any:  # noqa: A002
-    """-input[i, target[i]] for log-probabilities ``input`` (N, C) and labels (N,).
+def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
+             size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean") -> Any:
+    """-input[i, target[i]] for log-probabilities ``input`` (N, C) (or (N, C, d1, ...))
+    and labels (N,) (or (N, d1, ...)); ``weight`` and ``ignore_index`` as torch.
 
     ``nll_loss(log_softmax(x, axis=1), t)`` equals ``cross_entropy(x, t)`` (which is one
     node instead of two).
     """
+    reduction = _legacy("nll_loss", weight, size_average, reduce, reduction)
     _check_reduction(reduction, "nll_loss")
     xs = shape_of(input)
-    if len(xs) != 2:
-        raise ValueError(f"nll_loss: input must be log-probabilities of shape (N, C), got "
-                         f"shape {xs}")
+    if weight is not None or len(xs) != 2 or (0 <= ignore_index < xs[1]
+                                              and _has_ignored(target, ignore_index, xs)):
+        return _nll_general("nll_loss", input, target, weight, ignore_index, reduction, 0.0,
+                            False)
     tr = np.asarray(raw(target))
     if tr.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer labels, got dtype {tr.dtype}")
-    _check_labels("nll_loss", tr, xs[0], xs[1])
+    try:
+        _check_labels("nll_loss", tr, xs[0], xs[1])
+    except ValueError:  # out-of-range labels may be ignore_index (-100 by default)
+        if not _has_ignored(target, ignore_index, xs):
+            raise
+        return _nll_general("nll_loss", input, target, weight, ignore_index, reduction, 0.0,
+                            False)
     return NLL(reduction)(input, tr)
+
+
+# -- vocabulary: torch's loss arguments (weight, ignore_index, pos_weight, (N, C, d...)) and
+# more losses. These are compositions of differentiable ops (log_softmax, gather, where,
+# clamp, ...), so their gradients of any order equal torch's; the plain fused nodes above
+# stay the fast path for the common case.
+
+
+def _legacy(name: str, weight: Any, size_average: Any, reduce: Any, reduction: str) -> str:
+    """torch's deprecated size_average/reduce flags, mapped to ``reduction`` as torch does."""
+    if isinstance(weight, str):
+        raise TypeError(f"{name}: the third positional argument is weight (torch's order); "
+                        f"pass reduction={weight!r} as a keyword")
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _reduce_t(loss: Any, reduction: str, name: str) -> Any:
+    """Reduce a loss tensor with ops (the composed losses' counterpart of ``_reduce``)."""
+    from ..ops import reduction as _red
+
+    _check_reduction(reduction, name)
+    if reduction == "mean":
+        if not np.size(raw(loss)):
+            return _red.sum(loss) * float("nan")
+        return _red.mean(loss)
+    if reduction == "sum":
+        return _red.sum(loss)
+    return loss
+
+
+def _has_ignored(target: Any, ignore_index: int, xs: tuple[int, ...]) -> bool:
+    """Whether integer labels contain ``ignore_index``."""
+    tr = np.asarray(raw(target))
+    return tr.dtype.kind in "iu" and bool((tr == ignore_index).any())
+
+
+def _nll_general(name: str, input: Any, target: Any, weight: Any,  # noqa: A002
+                 ignore_index: int, reduction: str, eps: float, from_logits: bool) -> Any:
+    """cross_entropy / nll_loss for any (N, C, d...) shape, class weights and ignore_index."""
+    from ..ops import reduction as _red
+    from ..ops import reshape
+    from ..ops.indexing import gather
+    from ..ops.layout import movedim
+
+    _check_reduction(reduction, name)
+    xs = shape_of(input)
+    if len(xs) == 0:
+        raise ValueError(f"{name}: input must have a class dim, got a 0-d tensor")
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {eps}")
+    unbatched = len(xs) == 1
+    x = reshape(input, (1, xs[0])) if unbatched else input
+    c = shape_of(x)[1]
+    rows_shape = () if unbatched else (xs[0], *xs[2:])
+    x2 = reshape(movedim(x, 1, -1), (-1, c)) if len(shape_of(x)) > 2 else x
+    logp = log_softmax(x2, 1) if from_logits else x2
+    dt = dtype_of(input)
+    w = None
+    if weight is not None:
+        w = np.asarray(raw(weight), dtype=dt)
+        if w.shape != (c,):
+            raise ValueError(f"{name}: weight must have shape ({c},) for {c} classes, got "
+                             f"{w.shape}")
+    tr = np.asarray(raw(target))
+    if tr.dtype.kind in "iu":
+        if tr.shape != rows_shape:
+            raise ValueError(f"{name}: integer target must have shape {rows_shape} for input "
+                             f"of shape {xs}, got {tr.shape}")
+        t = tr.reshape(-1).astype(np.int64, copy=False)
+        valid = t != ignore_index
+        ts = np.where(valid, t, 0)
+        _check_labels(name, ts, ts.shape[0], c)
+        wi = (w[ts] if w is not None else np.ones(ts.shape, dtype=dt)) * valid
+        wi = wi.astype(dt, copy=False)
+        picked = -reshape(gather(logp, 1, ts.reshape(-1, 1)), (-1,))
+        loss = picked * (wi * (1.0 - eps) if eps else wi)
+        if eps:
+            lw = logp * w.reshape(1, c) if w is not None else logp
+            loss = loss - _red.sum(lw, 1) * (valid * (eps / c)).astype(dt)
+        if reduction == "none":
+            return reshape(loss, rows_shape)
+        total = _red.sum(loss)
+        return total if reduction == "sum" else total / float(wi.sum())
+    if not from_logits:
+        raise TypeError(f"{name}: target must hold integer labels, got dtype {tr.dtype}")
+    if tr.dtype.kind != "f":
+        raise TypeError(f"{name}: target must hold integer labels or float probabilities, "
+                        f"got dtype {tr.dtype}")
+    if tuple(tr.shape) != tuple(xs):
+        raise ValueError(f"{name}: probability target shape {tr.shape} must equal the input "
+                         f"shape {xs}")
+    q = reshape(target, (1, c)) if unbatched else target
+    q2 = reshape(movedim(q, 1, -1), (-1, c)) if len(xs) > 2 else q
+    if eps:
+        q2 = q2 * (1.0 - eps) + eps / c
+    lq = logp * q2
+    if w is not None:
+        lq = lq * w.reshape(1, c)
+    loss = -_red.sum(lq, 1)
+    if reduction == "none":
+        return reshape(loss, rows_shape)
+    total = _red.sum(loss)
+    return total if reduction == "sum" else total / float(max(np.prod(rows_shape), 1))
+
+
+def _bce_logits_weighted(x: Any, t: Any, weight: Any, pos_weight: Any, reduction: str) -> Any:
+    from .activation import logsigmoid
+
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    _check_same_shape(x, t, "binary_cross_entropy_with_logits")
+    ls = logsigmoid(x)
+    if pos_weight is not None:
+        loss = (1.0 - t) * x - ((pos_weight - 1.0) * t + 1.0) * ls
+    else:
+        loss = (1.0 - t) * x - ls
+    if weight is not None:
+        loss = loss * weight
+    return _reduce_t(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def kl_div(input: Any, target: Any, size_average: bool | None = None,  # noqa: A002
+           reduce: bool | None = None, reduction: str = "mean",
+           log_target: bool = False) -> Any:
+    """Pointwise KL divergence t (log t - input) for log-probabilities ``input``
+    (0 where t = 0); ``reduction='batchmean'`` divides the sum by the batch size (the
+    mathematically right mean; torch's 'mean' averages over all elements)."""
+    from ..ops import arithmetic as ar
+
+    reduction = _legacy("kl_div", None, size_average, reduce, reduction)
+    _check_same_shape(input, target, "kl_div")
+    if log_target:
+        loss = ar.exp(target) * (target - input)
+    else:
+        pos = np.asarray(raw(target)) > 0
+        loss = target * (ar.log(ar.where(pos, target, 1.0)) - input)
+        loss = ar.where(pos, loss, 0.0) if not pos.all() else loss
+    if reduction == "batchmean":
+        from ..ops import reduction as _red
+
+        n = shape_of(input)[0] if shape_of(input) else 1
+        return _red.sum(loss) / float(max(n, 1))
+    return _reduce_t(loss, reduction, "kl_div")
+
+
+def _pm1(target: Any) -> np.ndarray:
+    return np.asarray(raw(target))
+
+
+def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Any:
+    """max(0, -y (x1 - x2) + margin) with y = ±1."""
+    from ..ops.math import clamp_min
+
+    reduction = _legacy("margin_ranking_loss", None, size_average, reduce, reduction)
+    loss = clamp_min(-target * (input1 - input2) + float(margin), 0.0)
+    return _reduce_t(loss, reduction, "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0,  # noqa: A002
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Any:
+    """x where y = 1, max(0, margin - x) where y = -1."""
+    from ..ops import arithmetic as ar
+    from ..ops.math import clamp_min
+
+    reduction = _legacy("hinge_embedding_loss", None, size_average, reduce, reduction)
+    y = _pm1(target)
+    loss = ar.where(y != 1, clamp_min(float(margin) - input, 0.0), 0.0) + \
+        ar.where(y != -1, input, 0.0)
+    return _reduce_t(loss, reduction, "hinge_embedding_loss")
+
+
+def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0,
+                          size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean") -> Any:
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1 (cos over
+    the last dim, with torch's 1e-12 in the squared norms)."""
+    from ..ops import arithmetic as ar
+    from ..ops import reduction as _red
+    from ..ops.math import clamp_min
+
+    reduction = _legacy("cosine_embedding_loss", None, size_average, reduce, reduction)
+    d = len(shape_of(input1)) - 1
+    prod = _red.sum(input1 * input2, d)
+    m1 = _red.sum(input1 * input1, d) + 1e-12
+    m2 = _red.sum(input2 * input2, d) + 1e-12
+    cos = prod / ar.sqrt(m1 * m2)
+    y = _pm1(target)
+    loss = ar.where(y == 1, 1.0 - cos, 0.0) + \
+        ar.where(y == -1, clamp_min(cos - float(margin), 0.0), 0.0)
+    return _reduce_t(loss, reduction, "cosine_embedding_loss")
+
+
+def poisson_nll_loss(input: Any, target: Any, log_input: bool = True,  # noqa: A002
+                     full: bool = False, size_average: bool | None = None,
+                     eps: float = 1e-8, reduce: bool | None = None,
+                     reduction: str = "mean") -> Any:
+    """exp(x) - t x (``log_input``) or x - t log(x + eps); ``full`` adds Stirling's term
+    t log t - t + ½ log(2π t) where t > 1."""
+    import math
+
+    from ..ops import arithmetic as ar
+
+    reduction = _legacy("poisson_nll_loss", None, size_average, reduce, reduction)
+    if log_input:
+        loss = ar.exp(input) - target * input
+    else:
+        loss = input - target * ar.log(input + float(eps))
+    if full:
+        t = np.asarray(raw(target))
+        big = t > 1
+        ts = np.where(big, t, 2.0).astype(t.dtype)
+        st = ts * np.log(ts) - ts + 0.5 * np.log(2.0 * math.pi * ts)
+        loss = loss + np.where(big, st, 0.0).astype(t.dtype)
+    return _reduce_t(loss, reduction, "poisson_nll_loss")
+
+
+def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,  # noqa: A002
+                      eps: float = 1e-6, reduction: str = "mean") -> Any:
+    """½ (log var + (x - t)² / var) (+ ½ log 2π with ``full``); var is clamped at eps
+    without blocking its gradient (as torch), and may be one dim short of the input."""
+    import math
+
+    from ..ops import arithmetic as ar
+    from ..ops import reshape
+    from ..tensor import Tensor
+
+    xs = shape_of(input)
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("gaussian_nll_loss: var has a negative entry")
+        var = np.full(xs, float(var), dtype=dtype_of(input))
+    vr = np.asarray(raw(var))
+    if np.any(vr < 0):
+        raise ValueError("gaussian_nll_loss: var has a negative entry")
+    vs = vr.shape
+    if vs != xs:
+        if tuple(xs[:-1]) == vs:
+            var = reshape(var, (*vs, 1))
+        elif not (len(vs) == len(xs) and sum(b for a, b in zip(xs, vs) if a != b) == 1):
+            raise ValueError(f"gaussian_nll_loss: var of shape {vs} does not fit input of "
+                             f"shape {xs}")
+    vr = np.asarray(raw(var))
+    bump = np.maximum(vr, eps) - vr  # the clamp, as a constant shift: the gradient passes
+    v = var + Tensor._make(bump.astype(vr.dtype), False, None, 0) if bump.any() else var
+    d = input - target
+    loss = (ar.log(v) + d * d / v) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2.0 * math.pi)
+    return _reduce_t(loss, reduction, "gaussian_nll_loss")
+
+
+def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0,
+                        p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Any:
+    """max(0, margin + d(a, p) - d(a, n)) with d the pairwise p-distance; ``swap`` uses
+    min(d(a, n), d(p, n)) (as torch)."""
+    from ..ops import arithmetic as ar
+    from ..ops.math import clamp_min
+    from .distance import pairwise_distance
+
+    reduction = _legacy("triplet_margin_loss", None, size_average, reduce, reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ar.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    loss = clamp_min(d_pos - d_neg + float(margin), 0.0)
+    return _reduce_t(loss, reduction, "triplet_margin_loss")
+
+
+def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None,  # noqa: A002
+                     reduce: bool | None = None, reduction: str = "mean") -> Any:
+    """log(1 + exp(-y x)) with y = ±1."""
+    from .activation import logsigmoid
+
+    reduction = _legacy("soft_margin_loss", None, size_average, reduce, reduction)
+    return _reduce_t(-logsigmoid(target * input), reduction, "soft_margin_loss")
+
+
+def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
+                                size_average: bool | None = None,
+                                reduce: bool | None = None, reduction: str = "mean") -> Any:
+    """Mean over classes of the binary cross-entropy of sigmoid(x) and the 0/1 target."""
+    from ..ops import reduction as _red
+    from .activation import logsigmoid
+
+    reduction = _legacy("multilabel_soft_margin_loss", weight, size_average, reduce,
+                        reduction)
+    loss = -(target * logsigmoid(input) + (1.0 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    c = shape_of(input)[-1]
+    return _reduce_t(_red.sum(loss, -1) * (1.0 / c), reduction, "multilabel_soft_margin_loss")
+
+
+def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,  # noqa: A002
+                      weight: Any = None, size_average: bool | None = None,
+                      reduce: bool | None = None, reduction: str = "mean") -> Any:
+    """Σ_{j ≠ y} max(0, margin - x_y + x_j)^p / C for logits (N, C) and labels (N,)."""
+    from ..ops import arithmetic as ar
+    from ..ops import reduction as _red
+    from ..ops.indexing import gather
+    from ..ops.math import clamp_min
+
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
+    reduction = _legacy("multi_margin_loss", None, size_average, reduce, reduction)
+    xs = shape_of(input)
+    t = np.asarray(raw(target)).astype(np.int64)
+    n, c = (1, xs[0]) if len(xs) == 1 else xs
+    x2 = input if len(xs) == 2 else input.reshape(1, c)
+    _check_labels("multi_margin_loss", t.reshape(-1), n, c)
+    xy = gather(x2, 1, t.reshape(-1, 1))
+    m = clamp_min(x2 - xy + float(margin), 0.0)
+    if p == 2:
+        m = m * m
+    if weight is not None:
+        m = m * np.asarray(raw(weight))[t.reshape(-1)].reshape(-1, 1)
+    notself = np.ones((n, c), dtype=bool)
+    notself[np.arange(n), t.reshape(-1)] = False
+    loss = _red.sum(ar.where(notself, m, 0.0), 1) * (1.0 / c)
+    if len(xs) == 1:
+        loss = loss.reshape(())
+    return _reduce_t(loss, reduction, "multi_margin_loss")

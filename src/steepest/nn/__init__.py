@@ -34,3 +34,46 @@ __all__ = [
     "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax",
     "Softplus", "SymmetryWarning", "Tanh", "check_symmetry", "functional", "init",
 ]
+
+# -- vocabulary: more layers, activations and losses under torch's names -------------------
+from . import utils  # noqa: E402
+from .activation import (  # noqa: E402
+    CELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+from .loss import (  # noqa: E402
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
+from .normalization import GroupNorm, LayerNorm  # noqa: E402
+from .shape import Unflatten  # noqa: E402
+from .sparse import Embedding  # noqa: E402
+
+__all__ += [
+    "CELU", "CosineEmbeddingLoss", "Embedding", "GLU", "GaussianNLLLoss", "GroupNorm",
+    "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HingeEmbeddingLoss", "KLDivLoss",
+    "LayerNorm", "LogSigmoid", "MarginRankingLoss", "Mish", "PReLU", "PoissonNLLLoss",
+    "ReLU6", "SELU", "SiLU", "SoftMarginLoss", "Softmin", "Softshrink", "Softsign",
+    "Tanhshrink", "Threshold", "TripletMarginLoss", "Unflatten", "utils",
+]

@@ -168,25 +168,28 @@ class BatchNorm1d(Module):
 
 
 class Flatten(Module):
-    """Merge axes ``start_axis`` .. ``end_axis`` into one (default: all but the batch axis)."""
+    """Merge dims ``start_dim`` .. ``end_dim`` into one (default: all but the batch dim),
+    as torch.nn.Flatten; ``start_axis``/``end_axis`` are NumPy-style aliases."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, *,
+                 start_axis: int | None = None, end_axis: int | None = None) -> None:
         super().__init__()
-        self.start_axis, self.end_axis = int(start_axis), int(end_axis)
+        self.start_dim = int(start_dim if start_axis is None else start_axis)
+        self.end_dim = int(end_dim if end_axis is None else end_axis)
 
     def forward(self, x: Any) -> Any:
         shape = x.data.shape if isinstance(x, Tensor) else np.shape(x)
         nd = len(shape)
         if nd == 0:
             return reshape(x, (1,))
-        s, e = self.start_axis % nd, self.end_axis % nd
+        s, e = self.start_dim % nd, self.end_dim % nd
         if s > e:
-            raise ValueError(f"Flatten: start_axis {self.start_axis} comes after end_axis "
-                             f"{self.end_axis} for an input of shape {shape}")
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
+                             f"{self.end_dim} for an input of shape {shape}")
         return reshape(x, (*shape[:s], math.prod(shape[s:e + 1]), *shape[e + 1:]))
 
     def extra_repr(self) -> str:
-        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Identity(Module):
