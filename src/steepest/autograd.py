@@ -164,6 +164,9 @@ class Function:
     def name(self) -> str:
         return type(self).__name__.lower()
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
 
@@ -359,11 +362,24 @@ def _root_grad(t: Tensor, g: Any, create: bool, where: str) -> Any:
     return g
 
 
-def _check_versions(f: Function, where: str) -> None:
-    """Raise if a tensor that ``f`` reads in backward changed in place after ``f`` ran."""
+def _check_versions(f: Function, where: str) -> tuple[Tensor, ...]:
+    """Raise if a tensor that ``f`` reads in backward changed in place after ``f`` ran.
+
+    Returns ``f``'s inputs, where an input rebased after ``f`` ran (``x.mul_(2)`` after
+    ``y = x + 1``) is replaced by the tensor it was when ``f`` used it.
+    """
     epoch = f._epoch
+    inputs = list(f.inputs)
+    for i, x in enumerate(inputs):
+        ref = x._vref
+        if ref is not None and len(ref) > 4 and ref[1] > epoch:
+            for stamp, owner, old in ref[4]:
+                if owner == id(x) and stamp > epoch:
+                    inputs[i] = old
+                    break
+    f.inputs = inputs = tuple(inputs)
     idx = f.saved_inputs
-    saved = [(f"input {i}", f.inputs[i]) for i in (range(len(f.inputs)) if idx is None else idx)]
+    saved = [(f"input {i}", inputs[i]) for i in (range(len(inputs)) if idx is None else idx)]
     if f.saves_output:
         saved += [(f"output {i}", r()) for i, r in enumerate(f.outputs)]
     for what, t in saved:
@@ -376,6 +392,7 @@ def _check_versions(f: Function, where: str) -> None:
                 f"{ref[0]}). Use the out-of-place form (e.g. x = x + 1 instead of x += 1) or "
                 f"clone() the tensor before changing it"
             )
+    return inputs
 
 
 def run_backward(
@@ -438,7 +455,7 @@ def run_backward(
                     f"retain_graph=True to the first call if you need to backward twice"
                 )
             if f._epoch != _CLOCK[0]:
-                _check_versions(f, where)
+                inputs = _check_versions(f, where)
             if f.n_outputs == 1:
                 o = f.outputs[0]()
                 gy = o._g

@@ -166,7 +166,8 @@ class Tensor:
         return 0 if self._vref is None else self._vref[0]
 
     def _version_ref(self) -> list:
-        """The version record shared with views: [count, clock time, view-of-leaf, op]."""
+        """The version record shared with views: [count, clock time, view-of-leaf, op], and
+        once a tensor is rebased, a list of (time, id, tensor as it was before)."""
         ref = self._vref
         if ref is None:
             ref = self._vref = [0, 0, False, ""]
@@ -444,10 +445,15 @@ class Tensor:
         ref[3] = op
         old = Tensor._make(data.copy() if needs_old else data, self._requires_grad,
                            self.creator, self.generation)
-        old._vref = list(ref) if needs_old else ref
+        old._vref = ref[:4] if needs_old else ref
         f0 = self.creator
         if f0 is not None:
             f0.outputs = tuple(_weakref.ref(old) if r() is self else r for r in f0.outputs)
+        # Nodes recorded earlier hold this object among their inputs but must send their
+        # gradient to what it was then: the backward walk looks ``old`` up here by time.
+        if len(ref) == 4:
+            ref.append([])
+        ref[4].append((ref[1], id(self), old))
         res = compute(old)
         if res.data.shape != data.shape:  # pragma: no cover - shapes are checked before
             raise RuntimeError(f"{op}: result shape {res.data.shape} != {data.shape}")
@@ -948,3 +954,35 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
 
 from . import autograd as _autograd  # noqa: E402
 from . import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+
+
+def public(fn: Any, n_data: int = 1, sequence: bool = False) -> Any:
+    """Wrap an op of :mod:`steepest.ops` for the top-level API: lists and arrays among its
+    first ``n_data`` arguments become Tensors (lists as float32) and the result is always a
+    Tensor, as in PyTorch (``steepest.exp([1.0, 2.0])``, ``steepest.where(c, 1.0, 0.0)``).
+    ``steepest.ops`` itself keeps computing on raw arrays (backward code relies on that).
+    ``sequence=True`` is for ops taking a list of tensors first (``cat``, ``stack``)."""
+    import functools
+
+    def conv(a: Any) -> Any:
+        return Tensor(a) if isinstance(a, (list, np.ndarray)) else a
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        args = list(args)
+        if sequence and args:
+            args[0] = [conv(a) for a in args[0]]
+        else:
+            for i in range(min(n_data, len(args))):
+                args[i] = conv(args[i])
+        out = fn(*args, **kwargs)
+        if isinstance(out, (np.ndarray, np.generic)):
+            arr = np.asarray(out)
+            wide = any(isinstance(a, Tensor) and a.data.dtype == np.float64
+                       for a in args[:n_data])
+            if arr.dtype == np.float64 and not wide:
+                arr = arr.astype(np.float32)
+            return Tensor._make(arr, False, None, 0)
+        return out
+
+    return wrapper

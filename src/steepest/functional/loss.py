@@ -25,7 +25,9 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":  # sum / n: np.mean's Python wrapper costs more than the work
-        return np.asarray(loss.sum() / max(loss.size, 1))
+        if loss.size == 0:
+            return np.full((), np.nan, dtype=loss.dtype)  # empty batch: nan, as PyTorch
+        return np.asarray(loss.sum() / loss.size)
     if reduction == "sum":
         return np.asarray(loss.sum())
     return loss

@@ -426,7 +426,15 @@ def add(a: Any, b: Any) -> Any:
     return Add()(a, b)
 
 
+def _no_bool(op: str, *xs: Any) -> None:
+    for x in xs:
+        if isinstance(x, Tensor) and x.data.dtype == np.bool_:
+            raise TypeError(f"{op}: not supported on bool tensors (as in PyTorch); for masks "
+                            f"use ~mask or logical ops, else convert first (x.float())")
+
+
 def sub(a: Any, b: Any) -> Any:
+    _no_bool("sub", a, b)
     if type(b) in _SCALAR:
         return AddScalar(-b)(_floated(a, b))
     if type(a) in _SCALAR:
@@ -451,18 +459,22 @@ def div(a: Any, b: Any) -> Any:
 
 
 def neg(x: Any) -> Any:
+    _no_bool("neg", x)
     return Neg()(x)
 
 
 def pow(a: Any, b: Any) -> Any:  # noqa: A001 - mirrors numpy/torch naming
     """a ** b; a Python-number exponent uses the cheaper constant-exponent op."""
     if isinstance(b, (int, float)) and not isinstance(b, bool):
+        b = b.item() if isinstance(b, np.generic) else b  # NumPy scalars would widen float32
         if isinstance(a, Tensor) and a.data.dtype.kind in "biu":
             if type(b) is float:
                 a = Tensor._make(a.data.astype(np.float32), False, None, 0)
             elif b < 0:
                 raise RuntimeError(f"pow: integer tensors cannot be raised to a negative "
                                    f"integer power ({b}); convert to float first (.float())")
+            elif a.data.dtype == np.bool_:
+                a = Tensor._make(a.data.astype(np.int64), False, None, 0)  # torch: int64
         return PowScalar(b)(a)
     if isinstance(a, (int, float)) and isinstance(b, Tensor) and b.data.dtype.kind in "biu":
         b = Tensor._make(b.data.astype(np.float32), False, None, 0)  # 2.0 ** int_tensor
@@ -482,6 +494,7 @@ def sqrt(x: Any) -> Any:
 
 
 def abs(x: Any) -> Any:  # noqa: A001
+    _no_bool("abs", x)
     return Abs()(x)
 
 
