@@ -41,9 +41,20 @@ _CLOCK = [0]
 
 # Inside an op an overflow or 0/0 gives inf/nan exactly as in PyTorch, without NumPy's
 # RuntimeWarning; non-finite values are reported by detect_anomaly() instead. The filter
-# matches only warnings raised from steepest's own op modules, so users' NumPy code still warns.
-warnings.filterwarnings("ignore", category=RuntimeWarning,
-                        module=r"steepest\.(ops|functional|autograd|tensor)(\.|$)")
+# matches only warnings raised from steepest's own op modules, so users' NumPy code still
+# warns. It is put back in front whenever it is not first (``catch_warnings`` blocks, e.g.
+# pytest's around imports and tests, replace the filter list): one identity test per op,
+# where ``np.errstate`` would cost a microsecond.
+_OUR_FILTER: list[Any] = [None]
+
+
+def _silence_op_warnings() -> None:
+    warnings.filterwarnings("ignore", category=RuntimeWarning,
+                            module=r"steepest\.(ops|functional|autograd|tensor)(\.|$)")
+    _OUR_FILTER[0] = warnings.filters[0]
+
+
+_silence_op_warnings()
 
 
 def tick() -> int:
@@ -181,6 +192,9 @@ class Function:
         return self.inputs[i]._requires_grad
 
     def __call__(self, *inputs: Any) -> Any:
+        filters = warnings.filters
+        if not filters or filters[0] is not _OUR_FILTER[0]:
+            _silence_op_warnings()
         n = len(inputs)
         # Fast paths: one Tensor, or two Tensors of the same dtype (the common cases).
         if n == 1 and isinstance(inputs[0], Tensor) and (
@@ -411,6 +425,8 @@ def run_backward(
     from a max-heap on generation (a node's generation exceeds those of all its producers).
     """
     create = create_graph
+    if not warnings.filters or warnings.filters[0] is not _OUR_FILTER[0]:
+        _silence_op_warnings()
     heap: list[tuple[int, int, Function]] = []
     queued: set[int] = set()
     leaves: list[Tensor] = []

@@ -53,6 +53,8 @@ class _PointwiseLoss(Function):
         self.reduction = reduction
 
     def forward(self, x, t):
+        if x.ndim == 0:  # ufuncs with out= need arrays, not the scalars 0-d inputs give
+            return self.forward(x.reshape(1), np.reshape(t, (1,))).reshape(())
         with np.errstate(divide="ignore", invalid="ignore"):
             return _reduce(self._loss(x, t), self.reduction)
 

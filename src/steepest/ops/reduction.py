@@ -410,9 +410,14 @@ def var(x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = F
         keepdims: bool | None = None) -> Any:
     """Variance with PyTorch's default Bessel correction (``correction=1``, i.e. divide by
     n - 1); ``unbiased=False``, ``correction=0`` or NumPy's ``ddof=0`` divide by n."""
-    shape, axes, keep = _args(x, dim, keepdim, axis, keepdims, "var")
-    _float_input(x, "var")
-    c = _correction(unbiased, correction, ddof, "var")
+    return _var(x, dim, unbiased, keepdim, correction, ddof, axis, keepdims, "var")
+
+
+def _var(x: Any, dim: Any, unbiased: Any, keepdim: bool, correction: Any, ddof: Any,
+         axis: Any, keepdims: Any, op: str) -> Any:
+    shape, axes, keep = _args(x, dim, keepdim, axis, keepdims, op)
+    _float_input(x, op)
+    c = _correction(unbiased, correction, ddof, op)
     n = _count(shape, axes)
     d = x - mean(x, axes, keepdim=True)
     denom = n - c
@@ -424,8 +429,7 @@ def std(x: Any, dim: Any = None, unbiased: bool | None = None, keepdim: bool = F
         correction: Any = None, ddof: Any = None, axis: Any = None,
         keepdims: bool | None = None) -> Any:
     """Standard deviation (the square root of :func:`var`, same correction)."""
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, ddof=ddof, axis=axis,
-                    keepdims=keepdims))
+    return sqrt(_var(x, dim, unbiased, keepdim, correction, ddof, axis, keepdims, "std"))
 
 
 class Norm2(Function):
