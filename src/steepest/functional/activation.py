@@ -303,6 +303,9 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     """log(1 + e^(beta x)) / beta; returns x where beta x > threshold (as PyTorch)."""
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
+    if isinstance(x, Tensor) and x.data.dtype.kind != "f":
+        raise TypeError(f"softplus: needs a floating-point input, got dtype {x.data.dtype} "
+                        f"(as in PyTorch); convert it first (x.float())")
     return Softplus(float(beta), float(threshold))(x)
 
 

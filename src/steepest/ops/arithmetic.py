@@ -476,6 +476,9 @@ def pow(a: Any, b: Any) -> Any:  # noqa: A001 - mirrors numpy/torch naming
             elif a.data.dtype == np.bool_:
                 a = Tensor._make(a.data.astype(np.int64), False, None, 0)  # torch: int64
         return PowScalar(b)(a)
+    if (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == np.bool_
+            and b.data.dtype == np.bool_):
+        raise TypeError("pow: not supported between two bool tensors (as in PyTorch)")
     if isinstance(a, (int, float)) and isinstance(b, Tensor) and b.data.dtype.kind in "biu":
         b = Tensor._make(b.data.astype(np.float32), False, None, 0)  # 2.0 ** int_tensor
     return Pow()(a, b)
@@ -514,6 +517,9 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         else np.any(np.asarray(min) > np.asarray(max))
     ):
         raise ValueError(f"clip: min ({min}) is greater than max ({max})")
+    if isinstance(x, Tensor) and x.data.dtype.kind in "biu" and (
+            type(min) is float or type(max) is float):
+        x = Tensor._make(x.data.astype(np.float32), False, None, 0)  # torch: float32
     return Clip(min, max)(x)
 
 

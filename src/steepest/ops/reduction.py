@@ -100,6 +100,8 @@ class Prod(Function):
             raise RuntimeError("prod: second derivatives (create_graph=True) are not "
                                "supported; use exp(sum(log(x))) for positive x")
         shape = x.shape
+        if x.size == 0:
+            return np.zeros_like(x)
         flat = x.reshape(-1) if self.axis is None else np.moveaxis(x, self.axis, -1)
         ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
         left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
@@ -345,6 +347,9 @@ def _arg(x: Any, op: str, fn: Any, dim: Any, keepdim: bool, axis: Any, keepdims:
     keep = _axes.keep(keepdim, keepdims, op)
     shape = _shape(x)
     raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if raw.dtype == np.bool_:
+        raise TypeError(f"{op}: bool tensors are not supported (as in PyTorch); convert "
+                        f"first (x.long())")
     if dim is None:
         if raw.size == 0:
             raise IndexError(f"{op}: the tensor of shape {shape} is empty")
