@@ -473,10 +473,11 @@ class Tensor:
                 f"changed in place while grad mode is on; update it inside "
                 f"`with steepest.no_grad():` (e.g. p -= lr * p.grad)"
             )
-        if (self.creator is not None and getattr(self.creator, "is_view", False)
-                and self.data.base is not None):
+        f = self.creator
+        if (f is not None and getattr(f, "is_view", False) and self._vref is not None
+                and f.inputs and f.inputs[0]._vref is self._vref):  # shares its base's memory
             raise RuntimeError(
-                f"{op}: this tensor is a view (made by {self.creator.name}) of a tensor in the "
+                f"{op}: this tensor is a view (made by {f.name}) of a tensor in the "
                 f"autograd graph; changing a view in place is not supported while grad mode "
                 f"is on (steepest does not rebuild the base's graph as PyTorch does). Assign "
                 f"into the base instead (base[index] = value) or use the out-of-place form"
@@ -795,9 +796,11 @@ class Tensor:
     def transpose(self, *dims: Any) -> Tensor:
         """Swap two dims, ``x.transpose(0, 1)`` (PyTorch). Use ``permute`` to reorder all."""
         if len(dims) != 2 or not all(isinstance(d, (int, np.integer)) for d in dims):
+            perm = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) \
+                else dims
             raise TypeError(
                 f"transpose: takes exactly two dims to swap (PyTorch's transpose(dim0, dim1)), "
-                f"got {dims!r}; use x.permute{tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims} to reorder all dims, or x.T / x.mT"
+                f"got {dims!r}; use x.permute{perm} to reorder all dims, or x.T / x.mT"
             )
         return _ops.transpose(self, dims[0], dims[1])
 

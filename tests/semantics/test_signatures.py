@@ -107,7 +107,7 @@ def test_prod_with_zeros_and_norms():
     check(lambda t: t.prod(1), lambda t: t.prod(1), [x])
     check(lambda t: t.prod(), lambda t: t.prod(), [x])
     for p in (1, 2, 3.0, math.inf):
-        check(lambda t: t.norm(p, 1), lambda t: t.norm(p, 1), [x])
+        check(lambda t, p=p: t.norm(p, 1), lambda t, p=p: t.norm(p, 1), [x])
     check(lambda t: t.norm(), lambda t: t.norm(), [np.zeros(3)])   # gradient 0 at 0
 
 
@@ -131,10 +131,10 @@ def test_argmax_argmin_any_all():
 def test_softmax_dim_everywhere():
     x = r(2, 3, 4)
     for d in (0, 1, -1):
-        check(lambda t: F.softmax(t, dim=d), lambda t: torch.softmax(t, dim=d), [x],
+        check(lambda t, d=d: F.softmax(t, dim=d), lambda t, d=d: torch.softmax(t, dim=d), [x],
               second_order=True)
-        check(lambda t: F.log_softmax(t, d), lambda t: torch.log_softmax(t, d), [x])
-        check(lambda t: t.softmax(d), lambda t: t.softmax(d), [x])
+        check(lambda t, d=d: F.log_softmax(t, d), lambda t, d=d: torch.log_softmax(t, d), [x])
+        check(lambda t, d=d: t.softmax(d), lambda t, d=d: t.softmax(d), [x])
     check(lambda t: nn.Softmax(dim=1)(t), lambda t: torch.nn.Softmax(dim=1)(t), [x])
     check(lambda t: nn.LogSoftmax(dim=0)(t), lambda t: torch.nn.LogSoftmax(dim=0)(t), [x])
     check(lambda t: F.softmax(t, axis=1), lambda t: torch.softmax(t, 1), [x])
@@ -147,21 +147,22 @@ def test_stack_cat_split_chunk_squeeze_unsqueeze_flatten():
     check(lambda x, y: st.cat([x, y], dim=1), lambda x, y: torch.cat([x, y], dim=1), [a, b])
     x = r(5, 4)
     for arg in (2, [1, 4], 5):
-        check(lambda t: st.cat(st.split(t, arg)[::-1]),
-              lambda t: torch.cat(torch.split(t, arg)[::-1]), [x])
-        check(lambda t: st.cat(t.split(arg, dim=0)[::-1]),
-              lambda t: torch.cat(t.split(arg, dim=0)[::-1]), [x])
+        check(lambda t, arg=arg: st.cat(st.split(t, arg)[::-1]),
+              lambda t, arg=arg: torch.cat(torch.split(t, arg)[::-1]), [x])
+        check(lambda t, arg=arg: st.cat(t.split(arg, dim=0)[::-1]),
+              lambda t, arg=arg: torch.cat(t.split(arg, dim=0)[::-1]), [x])
     for k in (1, 2, 3, 4):
         ours, theirs = st.tensor(x).chunk(k, 1), torch.tensor(x).chunk(k, 1)
         assert [o.shape for o in ours] == [tuple(t.shape) for t in theirs]
     y = r(1, 3, 1, 2)
     for args in ((), (0,), (2,), (1,), (-2,), ((0, 2),)):
-        check(lambda t: t.squeeze(*args), lambda t: t.squeeze(*args), [y])
+        check(lambda t, args=args: t.squeeze(*args), lambda t, args=args: t.squeeze(*args), [y])
     for d in (0, 2, -1, 4):
-        check(lambda t: t.unsqueeze(d), lambda t: t.unsqueeze(d), [y])
+        check(lambda t, d=d: t.unsqueeze(d), lambda t, d=d: t.unsqueeze(d), [y])
     for s, e in ((0, -1), (1, 2), (2, 3), (0, 0), (-2, -1)):
-        check(lambda t: t.flatten(s, e), lambda t: t.flatten(s, e), [y])
-        check(lambda t: nn.Flatten(s, e)(t), lambda t: torch.nn.Flatten(s, e)(t), [y])
+        check(lambda t, e=e, s=s: t.flatten(s, e), lambda t, e=e, s=s: t.flatten(s, e), [y])
+        check(lambda t, e=e, s=s: nn.Flatten(s, e)(t),
+              lambda t, e=e, s=s: torch.nn.Flatten(s, e)(t), [y])
     check(lambda t: nn.Flatten()(t), lambda t: torch.nn.Flatten()(t), [y])
 
 
