@@ -45,13 +45,14 @@ _CLOCK = [0]
 # warns. It is put back in front whenever it is not first (``catch_warnings`` blocks, e.g.
 # pytest's around imports and tests, replace the filter list): one identity test per op,
 # where ``np.errstate`` would cost a microsecond.
-_OUR_FILTER: list[Any] = [None]
+_OUR_FILTER: Any = None
 
 
 def _silence_op_warnings() -> None:
+    global _OUR_FILTER
     warnings.filterwarnings("ignore", category=RuntimeWarning,
                             module=r"steepest\.(ops|functional|autograd|tensor)(\.|$)")
-    _OUR_FILTER[0] = warnings.filters[0]
+    _OUR_FILTER = warnings.filters[0]
 
 
 _silence_op_warnings()
@@ -166,6 +167,8 @@ class Function:
     #: the op computes in floating point: integer/bool inputs become float32 (PyTorch's
     #: default dtype) when no float tensor sets the dtype (exp, log, div, sigmoid, ...)
     float_only = False
+    #: the op is not defined for bool tensors (PyTorch refuses ``-`` and ``abs`` of bools)
+    refuses_bool = False
     #: inputs whose values backward reads (None: all of them); see the class docstring
     saved_inputs: tuple[int, ...] | None = None
     #: whether backward reads the output's values
@@ -193,17 +196,17 @@ class Function:
 
     def __call__(self, *inputs: Any) -> Any:
         filters = warnings.filters
-        if not filters or filters[0] is not _OUR_FILTER[0]:
+        if not filters or filters[0] is not _OUR_FILTER:
             _silence_op_warnings()
         n = len(inputs)
-        # Fast paths: one Tensor, or two Tensors of the same dtype (the common cases).
-        if n == 1 and isinstance(inputs[0], Tensor) and (
-                inputs[0].data.dtype.kind == "f" or not self.float_only):
+        # Fast paths: one float Tensor, or two float Tensors of the same dtype (the common
+        # cases). Integer and bool tensors take the checked path (promotion, refusals).
+        if n == 1 and isinstance(inputs[0], Tensor) and inputs[0].data.dtype.kind == "f":
             xs = inputs
             req = inputs[0]._requires_grad
         elif (n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
               and inputs[0].data.dtype is inputs[1].data.dtype
-              and (inputs[0].data.dtype.kind == "f" or not self.float_only)):
+              and inputs[0].data.dtype.kind == "f"):
             xs = inputs
             req = inputs[0]._requires_grad or inputs[1]._requires_grad
         elif (n == 3 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
@@ -295,6 +298,10 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
                 )
     if ref is None and fn.float_only:
         ref = np.dtype(np.float32)  # integer/bool inputs of a float op: PyTorch's default
+    if fn.refuses_bool and any(isinstance(x, Tensor) and x.data.dtype == np.bool_
+                               for x in inputs):
+        raise TypeError(f"{fn.name}: not supported on bool tensors (as in PyTorch); for masks "
+                        f"use ~mask or logical ops, else convert first (x.float())")
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
@@ -425,7 +432,7 @@ def run_backward(
     from a max-heap on generation (a node's generation exceeds those of all its producers).
     """
     create = create_graph
-    if not warnings.filters or warnings.filters[0] is not _OUR_FILTER[0]:
+    if not warnings.filters or warnings.filters[0] is not _OUR_FILTER:
         _silence_op_warnings()
     heap: list[tuple[int, int, Function]] = []
     queued: set[int] = set()

@@ -483,7 +483,8 @@ class Tensor:
                 f"into the base instead (base[index] = value) or use the out-of-place form"
             )
 
-    def _other(self, other: Any, op: str, result_kind: str | None = None) -> Any:
+    def _other(self, other: Any, op: str, result_kind: str | None = None,
+               any_dtype: bool = False) -> Any:
         """Check ``other`` for an in-place op: shape fits self, result castable to self."""
         if isinstance(other, Tensor):
             arr = other.data
@@ -504,7 +505,7 @@ class Tensor:
         rt = np.result_type(self.data, arr)
         if result_kind == "f" and rt.kind != "f":
             rt = np.dtype(np.float32)
-        if not np.can_cast(rt, self.data.dtype, "same_kind"):
+        if not any_dtype and not np.can_cast(rt, self.data.dtype, "same_kind"):
             raise RuntimeError(f"{op}: the result type {rt} cannot be stored in this tensor of "
                                f"dtype {self.data.dtype}; convert the tensor first (e.g. "
                                f".float())")
@@ -560,6 +561,9 @@ class Tensor:
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise ValueError("clamp_: at least one of min and max must be given")
+        if self.data.dtype.kind != "f" and (type(min) is float or type(max) is float):
+            raise RuntimeError(f"clamp_: float bounds cannot be applied in place to a tensor "
+                               f"of dtype {self.data.dtype}; convert it first (.float())")
         return self._inplace("clamp_", lambda old: _ops.clip(old, min, max),
                              lambda d: np.clip(d, min, max, out=d, casting="unsafe"))
 
@@ -569,7 +573,7 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        o = self._other(value, "fill_")
+        o = self._other(value, "fill_", any_dtype=True)  # torch: fill_ casts the value
         if np.ndim(_raw(o)) != 0:
             raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got shape "
                                f"{np.shape(_raw(o))}")
