@@ -58,6 +58,12 @@ def _silence_op_warnings() -> None:
 _silence_op_warnings()
 
 
+def keep_ops_silent() -> None:
+    """Put the op-warning filter back in front if a ``catch_warnings`` block displaced it."""
+    if not warnings.filters or warnings.filters[0] is not _OUR_FILTER:
+        _silence_op_warnings()
+
+
 def tick() -> int:
     """Advance the in-place clock and return the new time (used by in-place ops)."""
     _CLOCK[0] += 1

@@ -424,6 +424,7 @@ class Tensor:
 
     def _inplace(self, op: str, compute: Any, fast: Any, other: Any = None,
                  needs_old: bool = False) -> Tensor:
+        _autograd.keep_ops_silent()
         grad_on = _autograd.is_grad_enabled()
         if grad_on:
             self._check_inplace_allowed(op)
@@ -525,6 +526,7 @@ class Tensor:
                              lambda d: np.add(d, _raw(o), out=d, casting="unsafe"), o)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        self._no_bool("sub_", other)
         o = self._other(other if alpha == 1 else _ops.mul(other, alpha), "sub_")
         return self._inplace("sub_", lambda old: _ops.sub(old, o),
                              lambda d: np.subtract(d, _raw(o), out=d, casting="unsafe"), o)
@@ -542,6 +544,7 @@ class Tensor:
                              needs_old=isinstance(o, Tensor) and o._requires_grad)
 
     def pow_(self, exponent: Any) -> Tensor:
+        self._no_bool("pow_")
         o = self._other(exponent, "pow_")
         return self._inplace("pow_", lambda old: _ops.pow(old, o),
                              lambda d: np.power(d, _raw(o), out=d, casting="unsafe"), o,
@@ -561,6 +564,7 @@ class Tensor:
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise ValueError("clamp_: at least one of min and max must be given")
+        self._no_bool("clamp_")
         if self.data.dtype.kind != "f" and (type(min) is float or type(max) is float):
             raise RuntimeError(f"clamp_: float bounds cannot be applied in place to a tensor "
                                f"of dtype {self.data.dtype}; convert it first (.float())")
@@ -612,6 +616,11 @@ class Tensor:
         gen = _random_generator() if generator is None else generator
         vals = gen.uniform(float(a), float(b), self.data.shape).astype(self.data.dtype)
         return self._replace("uniform_", vals)
+
+    def _no_bool(self, op: str, other: Any = None) -> None:
+        for t in (self, other):
+            if isinstance(t, Tensor) and t.data.dtype == np.bool_:
+                raise RuntimeError(f"{op}: not supported for bool tensors (as in PyTorch)")
 
     def _float_only(self, op: str) -> None:
         if self.data.dtype.kind != "f":
