@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import _REFUSED, Tensor
 
 _GRAD_ENABLED = contextvars.ContextVar("steepest_grad_enabled", default=True)
 _ANOMALY = contextvars.ContextVar("steepest_detect_anomaly", default=False)
@@ -277,13 +277,9 @@ class Function:
         return outs
 
 
-_REFUSED_KINDS = {"O": "object", "U": "string", "S": "bytes", "c": "complex", "V": "void",
-                  "M": "datetime", "m": "timedelta"}
-
-
 def refuse_dtype(arr: np.ndarray, where: str) -> None:
     """Raise for dtypes steepest does not compute with (object, string, complex, ...)."""
-    kind = _REFUSED_KINDS.get(arr.dtype.kind)
+    kind = _REFUSED.get(arr.dtype.kind)
     if kind is not None:
         raise TypeError(f"{where}: {kind} arrays are not supported (dtype {arr.dtype}, shape "
                         f"{arr.shape}); use a real numeric dtype such as float32")
