@@ -179,6 +179,9 @@ class Function:
     saved_inputs: tuple[int, ...] | None = None
     #: whether backward reads the output's values
     saves_output = True
+    #: the output may share the input's memory (reshape, transpose, basic indexing): it
+    #: shares the input's version record, and changing it in place in grad mode is refused
+    is_view = False
 
     @property
     def name(self) -> str:

@@ -475,7 +475,7 @@ class Tensor:
                 f"`with steepest.no_grad():` (e.g. p -= lr * p.grad)"
             )
         f = self.creator
-        if (f is not None and getattr(f, "is_view", False) and self._vref is not None
+        if (f is not None and f.is_view and self._vref is not None
                 and f.inputs and f.inputs[0]._vref is self._vref):  # shares its base's memory
             raise RuntimeError(
                 f"{op}: this tensor is a view (made by {f.name}) of a tensor in the "
