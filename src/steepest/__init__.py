@@ -17,39 +17,64 @@ from .autograd import (
     no_grad,
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
-from .ops import (
-    abs,
-    broadcast_to,
-    clip,
-    concatenate,
-    exp,
-    expand_dims,
-    flatten,
-    log,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    reshape,
-    split,
-    sqrt,
-    squeeze,
-    stack,
-    std,
-    sum,
-    sum_to,
-    swapaxes,
-    transpose,
-    var,
-    where,
-)
 from .random import get_rng_state, manual_seed, set_rng_state
-from .tensor import Tensor, tensor
+from .tensor import Device, Tensor, public, tensor
 
-float32 = "float32"
-float64 = "float64"
+# The top-level functions: PyTorch's names and signatures, always returning Tensors.
+abs = public(ops.abs)  # noqa: A001
+exp = public(ops.exp)
+log = public(ops.log)
+sqrt = public(ops.sqrt)
+neg = public(ops.neg)
+add = public(ops.add, 2)
+sub = public(ops.sub, 2)
+mul = public(ops.mul, 2)
+div = public(ops.div, 2)
+pow = public(ops.pow, 2)  # noqa: A001
+matmul = public(ops.matmul, 2)
+maximum = public(ops.maximum, 2)
+minimum = public(ops.minimum, 2)
+where = public(ops.where, 3)
+clip = clamp = public(ops.clip)
+clone = public(ops.clone)
+sum = public(ops.sum)  # noqa: A001
+mean = public(ops.mean)
+prod = public(ops.prod)
+max = public(ops.max)  # noqa: A001
+min = public(ops.min)  # noqa: A001
+amax = public(ops.amax)
+amin = public(ops.amin)
+var = public(ops.var)
+std = public(ops.std)
+norm = public(ops.norm)
+logsumexp = public(ops.logsumexp)
+argmax = public(ops.argmax)
+argmin = public(ops.argmin)
+any = public(ops.any)  # noqa: A001
+all = public(ops.all)  # noqa: A001
+reshape = public(ops.reshape)
+flatten = public(ops.flatten)
+squeeze = public(ops.squeeze)
+unsqueeze = public(ops.unsqueeze)
+expand_dims = public(ops.expand_dims)
+transpose = public(ops.transpose)
+permute = public(ops.permute)
+swapaxes = public(ops.swapaxes)
+swapdims = public(ops.swapdims)
+broadcast_to = public(ops.broadcast_to)
+sum_to = public(ops.sum_to)
+split = public(ops.split)
+chunk = public(ops.chunk)
+cat = public(ops.cat, sequence=True)
+concatenate = public(ops.concatenate, sequence=True)
+stack = public(ops.stack, sequence=True)
+
+float16 = half = "float16"
+float32 = float = "float32"  # noqa: A001
+float64 = double = "float64"
+int32 = "int32"
+int64 = long = "int64"
+bool = "bool"  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -70,25 +95,26 @@ def save_model(model: object, path: object, **kwargs: object) -> None:
 
 
 __all__ = [
-    "AnomalyError", "Function", "GradcheckError", "GradcheckResult", "Tensor", "abs",
+    "AnomalyError", "Device", "Function", "GradcheckError", "GradcheckResult", "Tensor", "abs",
     "broadcast_to", "clip", "concatenate", "detect_anomaly", "enable_grad", "exp",
     "expand_dims", "flatten", "get_rng_state", "grad", "gradcheck", "is_grad_enabled", "log",
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ops",
     "reshape", "set_rng_state", "split", "sqrt", "squeeze", "stack", "std", "sum", "sum_to",
     "swapaxes", "tensor", "transpose", "var", "where",
+    "add", "all", "amax", "amin", "any", "argmax", "argmin", "cat", "chunk", "clamp", "clone",
+    "div", "logsumexp", "mul", "neg", "norm", "permute", "pow", "prod", "sub", "swapdims",
+    "unsqueeze", "public", "float16", "float32", "float64", "int32", "int64",
     "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
     "save_model",
     "quantize", "verify",
 ]
 
 # -- vocabulary: torch's names for creation, math, scans, indexing, shapes, sorting and
-# linear algebra (steepest.where follows torch: the one-argument form too; steepest.split
-# stays NumPy's section/index form, Tensor.split and ops.layout.split are torch's sizes).
+# linear algebra (steepest.where follows torch: the one-argument form too).
 from . import linalg, utils  # noqa: E402
 from .creation import (  # noqa: E402
     arange,
     as_tensor,
-    cat,
     concat,
     empty,
     empty_like,
@@ -120,7 +146,7 @@ from .functional.activation import (  # noqa: E402
     sigmoid,
     softmax,
 )
-from .ops import add, div, eq, ge, gt, le, lt, mul, ne, neg, pow, sub  # noqa: E402
+from .ops import eq, ge, gt, le, lt, ne  # noqa: E402
 from .ops.indexing import (  # noqa: E402
     argwhere,
     gather,
@@ -156,7 +182,6 @@ from .ops.layout import (  # noqa: E402
     moveaxis,
     movedim,
     narrow,
-    permute,
     repeat_interleave,
     roll,
     rot90,
@@ -166,7 +191,6 @@ from .ops.layout import (  # noqa: E402
     triu,
     unbind,
     unflatten,
-    unsqueeze,
     vstack,
 )
 from .ops.linalg import (  # noqa: E402
@@ -209,7 +233,7 @@ from .ops.math import (  # noqa: E402
     bitwise_or,
     bitwise_xor,
     ceil,
-    clamp,
+    clamp,  # noqa: F811 - tensor bounds too
     clamp_max,
     clamp_min,
     clip,  # noqa: F811 - clamp: tensor bounds too
@@ -265,8 +289,6 @@ from .ops.math import (  # noqa: E402
     xlogy,
 )
 from .ops.scan import (  # noqa: E402
-    amax,
-    amin,
     count_nonzero,
     cummax,
     cummin,
@@ -290,10 +312,28 @@ from .ops.sort import (  # noqa: E402
 )
 
 inverse = inv
-int8, int16, int32, int64, uint8 = "int8", "int16", "int32", "int64", "uint8"
-float16 = half = "float16"
-long, double = "int64", "float64"
-bool = "bool"  # noqa: A001 - torch.bool (only as an attribute: not in __all__)
+int8, int16, uint8 = "int8", "int16", "uint8"
+
+
+def _public_vocabulary() -> None:
+    """Lists and arrays in, Tensors out, as in torch (``steepest.sin([1.0])``): wrap every
+    top-level op of the vocabulary modules; ops whose later list arguments are dims or
+    shifts convert only their first argument, ops taking a list of tensors its items."""
+    modules = {"steepest.ops.math", "steepest.ops.scan", "steepest.ops.sort",
+               "steepest.ops.indexing", "steepest.ops.layout", "steepest.ops.linalg",
+               "steepest.functional.activation"}
+    dims_after_first = {"flip", "roll", "tile", "movedim", "moveaxis", "unflatten", "narrow",
+                        "rot90", "tensordot", "diag_embed", "repeat_interleave"}
+    sequences = {"hstack", "vstack", "dstack", "column_stack"}
+    g = globals()
+    for name, fn in list(g.items()):
+        if callable(fn) and getattr(fn, "__module__", None) in modules and not isinstance(
+                fn, type) and name != "meshgrid":  # meshgrid: tensors as varargs or a list
+            g[name] = (public(fn, sequence=True) if name in sequences
+                       else public(fn, 1 if name in dims_after_first else 8))
+
+
+_public_vocabulary()
 
 __all__ += [
     "addmv", "atleast_1d", "atleast_2d", "atleast_3d", "baddbmm", "bincount", "block_diag",

@@ -111,7 +111,7 @@ def test_layout_errors():
         x.unflatten(2, (3, 2))
     with pytest.raises(IndexError, match="narrow"):
         x.narrow(0, 1, 5)
-    with pytest.raises(ValueError, match="split: sizes"):
+    with pytest.raises(ValueError, match="split: .*sizes"):
         x.split([1, 1], 2)
 
 

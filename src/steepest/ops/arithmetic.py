@@ -18,6 +18,8 @@ from ..tensor import Tensor
 
 class Add(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = False
 
     def forward(self, a, b):
         return a + b
@@ -28,6 +30,9 @@ class Add(Function):
 
 class Sub(Function):
     __slots__ = ()
+    refuses_bool = True
+    saved_inputs = ()
+    saves_output = False
 
     def forward(self, a, b):
         return a - b
@@ -38,6 +43,8 @@ class Sub(Function):
 
 class Mul(Function):
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = False
 
     def forward(self, a, b):
         return a * b
@@ -49,6 +56,9 @@ class Mul(Function):
 
 class Div(Function):
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = False
+    float_only = True
 
     def forward(self, a, b):
         return a / b
@@ -61,6 +71,9 @@ class Div(Function):
 
 class Neg(Function):
     __slots__ = ()
+    refuses_bool = True
+    saved_inputs = ()
+    saves_output = False
 
     def forward(self, x):
         return -x
@@ -73,6 +86,8 @@ class PowScalar(Function):
     """x ** c for a constant exponent c."""
 
     __slots__ = ("c",)
+    saved_inputs = (0,)
+    saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -84,6 +99,8 @@ class PowScalar(Function):
         c = self.c
         if c == 2:
             return gy * (x * 2.0)
+        if c == 0:  # PyTorch: exactly zero, also at x = 0 (where c * x**-1 would be nan)
+            return where(np.zeros(np.shape(_raw(x)), dtype=bool), gy, 0.0)
         return gy * (pow(x, c - 1) * c)
 
 
@@ -91,22 +108,29 @@ class Pow(Function):
     """a ** b with a tensor exponent."""
 
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = True
 
     def forward(self, a, b):
         return a ** b
 
     def backward(self, gy, y, a, b):
-        ga = gy * b * pow(a, b - 1.0) if self.needs_grad(0) else None
-        gb = None
+        ar, br = _raw(a), _raw(b)
+        ga = gb = None
+        if self.needs_grad(0):  # PyTorch: 0 where the exponent is 0 (also at a = 0)
+            ga = where(br == 0, 0.0, gy * b * pow(a, b - 1.0))
         if self.needs_grad(1):
-            # d(a^b)/db = a^b log a; PyTorch takes it as 0 where a == 0 (and b >= 0)
-            safe = where(a == 0, 1.0, a)
-            gb = gy * y * log(safe)
+            # d(a^b)/db = a^b log a; PyTorch takes it as 0 where a == 0 and b >= 0 (and
+            # keeps -inf for a == 0, b < 0)
+            gb = where((ar == 0) & (br >= 0), 0.0, gy * y * log(a))
         return ga, gb
 
 
 class Exp(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = True
+    float_only = True
 
     def forward(self, x):
         return np.exp(x)
@@ -117,6 +141,9 @@ class Exp(Function):
 
 class Log(Function):
     __slots__ = ()
+    saved_inputs = (0,)
+    saves_output = False
+    float_only = True
 
     def forward(self, x):
         return np.log(x)
@@ -127,6 +154,9 @@ class Log(Function):
 
 class Sqrt(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = True
+    float_only = True
 
     def forward(self, x):
         return np.sqrt(x)
@@ -137,6 +167,9 @@ class Sqrt(Function):
 
 class Abs(Function):
     __slots__ = ()
+    refuses_bool = True
+    saved_inputs = (0,)
+    saves_output = False
 
     def forward(self, x):
         return np.abs(x)
@@ -149,6 +182,8 @@ class Maximum(Function):
     """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
 
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = False
 
     def forward(self, a, b):
         return np.maximum(a, b)
@@ -160,6 +195,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = False
 
     def forward(self, a, b):
         return np.minimum(a, b)
@@ -182,9 +219,15 @@ class Clip(Function):
     """Clamp into [lo, hi]; gradient passes where lo <= x <= hi (inclusive, as PyTorch)."""
 
     __slots__ = ("lo", "hi", "mask")
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, lo: Any, hi: Any) -> None:
         self.lo, self.hi = lo, hi
+
+    @property
+    def float_only(self) -> bool:  # type: ignore[override]
+        return type(self.lo) is float or type(self.hi) is float
 
     def forward(self, x):
         mask = None
@@ -209,6 +252,8 @@ class Where(Function):
     """Pick from a where ``cond`` holds, else from b. ``cond`` is a constant."""
 
     __slots__ = ("cond",)
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, cond: Any) -> None:
         c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
@@ -223,8 +268,24 @@ class Where(Function):
         return ga, gb
 
 
+class Clone(Function):
+    """A copy with its own memory; the gradient passes unchanged."""
+
+    __slots__ = ()
+    saved_inputs = ()
+    saves_output = False
+
+    def forward(self, x):
+        return np.array(x, copy=True, order="C")
+
+    def backward(self, gy, y, x):
+        return gy
+
+
 class AsType(Function):
     __slots__ = ("dtype", "src")
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype)
@@ -242,13 +303,21 @@ class AsType(Function):
 
 
 # -- ops with a Python-number operand: one input, no constant tensor to build -------------
+# An integer/bool tensor meeting a Python float computes in float32 (PyTorch): float_only
+# depends on the constant (it is read on the checked path only, for non-float tensors).
 
 
 class AddScalar(Function):
     __slots__ = ("c",)
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
+
+    @property
+    def float_only(self) -> bool:  # type: ignore[override]
+        return type(self.c) is float
 
     def forward(self, x):
         return x + self.c
@@ -261,13 +330,31 @@ class AddScalar(Function):
         return "add"
 
 
+class SubScalar(AddScalar):
+    """x - c, computed as x + (-c); undefined for bool tensors (as PyTorch)."""
+
+    __slots__ = ()
+    refuses_bool = True
+
+    @property
+    def name(self) -> str:
+        return "sub"
+
+
 class RSubScalar(Function):
     """c - x."""
 
     __slots__ = ("c",)
+    refuses_bool = True
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
+
+    @property
+    def float_only(self) -> bool:  # type: ignore[override]
+        return type(self.c) is float
 
     def forward(self, x):
         return self.c - x
@@ -282,9 +369,15 @@ class RSubScalar(Function):
 
 class MulScalar(Function):
     __slots__ = ("c",)
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
+
+    @property
+    def float_only(self) -> bool:  # type: ignore[override]
+        return type(self.c) is float
 
     def forward(self, x):
         return x * self.c
@@ -301,6 +394,9 @@ class DivScalar(Function):
     """x / c."""
 
     __slots__ = ("c",)
+    saved_inputs = ()
+    saves_output = False
+    float_only = True
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -320,6 +416,9 @@ class RDivScalar(Function):
     """c / x."""
 
     __slots__ = ("c",)
+    saved_inputs = (0,)
+    saves_output = True
+    float_only = True
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -355,7 +454,7 @@ def add(a: Any, b: Any) -> Any:
 
 def sub(a: Any, b: Any) -> Any:
     if type(b) in _SCALAR:
-        return AddScalar(-b)(a)
+        return SubScalar(-b)(a)
     if type(a) in _SCALAR:
         return RSubScalar(a)(b)
     return Sub()(a, b)
@@ -384,7 +483,21 @@ def neg(x: Any) -> Any:
 def pow(a: Any, b: Any) -> Any:  # noqa: A001 - mirrors numpy/torch naming
     """a ** b; a Python-number exponent uses the cheaper constant-exponent op."""
     if isinstance(b, (int, float)) and not isinstance(b, bool):
+        b = b.item() if isinstance(b, np.generic) else b  # NumPy scalars would widen float32
+        if isinstance(a, Tensor) and a.data.dtype.kind in "biu":
+            if type(b) is float:
+                a = Tensor._make(a.data.astype(np.float32), False, None, 0)
+            elif b < 0:
+                raise RuntimeError(f"pow: integer tensors cannot be raised to a negative "
+                                   f"integer power ({b}); convert to float first (.float())")
+            elif a.data.dtype == np.bool_:
+                a = Tensor._make(a.data.astype(np.int64), False, None, 0)  # torch: int64
         return PowScalar(b)(a)
+    if (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == np.bool_
+            and b.data.dtype == np.bool_):
+        raise TypeError("pow: not supported between two bool tensors (as in PyTorch)")
+    if isinstance(a, (int, float)) and isinstance(b, Tensor) and b.data.dtype.kind in "biu":
+        b = Tensor._make(b.data.astype(np.float32), False, None, 0)  # 2.0 ** int_tensor
     return Pow()(a, b)
 
 
@@ -429,9 +542,19 @@ def where(cond: Any, a: Any, b: Any) -> Any:
 
 
 def astype(x: Any, dtype: Any) -> Any:
-    if isinstance(x, Tensor) and x.data.dtype == np.dtype(dtype):
-        return x
-    return AsType(dtype)(x)
+    """Convert the dtype; differentiable to float dtypes, a constant to integers and bools."""
+    dt = np.dtype(dtype)
+    if isinstance(x, Tensor):
+        if x.data.dtype == dt:
+            return x
+        if dt.kind != "f":
+            return Tensor._make(x.data.astype(dt), False, None, 0)
+    return AsType(dt)(x)
+
+
+def clone(x: Any) -> Any:
+    """A differentiable copy with its own (C-contiguous) memory."""
+    return Clone()(x)
 
 
 def _raw(x: Any) -> Any:

@@ -21,7 +21,7 @@ from ..tensor import Tensor
 from . import arithmetic as _ar
 from .indexing import IndexSelect
 from .scan import norm_dim
-from .shape import broadcast_to, concatenate, getitem, reshape, transpose
+from .shape import broadcast_to, concatenate, getitem, permute, reshape, unsqueeze
 
 
 def _raw(x: Any) -> Any:
@@ -270,7 +270,7 @@ def movedim(input: Any, source: Any, destination: Any) -> Any:  # noqa: A002
         order.insert(dd, s)
     if order == list(range(nd)):
         return input
-    return transpose(input, tuple(order))
+    return permute(input, tuple(order))
 
 
 moveaxis = movedim
@@ -441,16 +441,6 @@ __all__ = [
 ]
 
 
-def unsqueeze(input: Any, dim: int) -> Any:  # noqa: A002
-    """Insert a dim of size 1 at ``dim`` (torch.unsqueeze)."""
-    from .shape import expand_dims
-
-    return expand_dims(input, dim)
-
-
-def permute(input: Any, dims: Sequence[int]) -> Any:  # noqa: A002
-    """Reorder the dims (torch.permute)."""
-    return transpose(input, tuple(dims))
 
 
 def unbind(input: Any, dim: int = 0) -> tuple[Any, ...]:  # noqa: A002
@@ -476,10 +466,10 @@ def rot90(input: Any, k: int = 1, dims: Sequence[int] = (0, 1)) -> Any:  # noqa:
     if k == 0:
         return input * 1.0
     if k == 1:
-        return transpose(flip(input, d1), tuple(perm))
+        return permute(flip(input, d1), tuple(perm))
     if k == 2:
         return flip(input, (d0, d1))
-    return flip(transpose(input, tuple(perm)), d1)
+    return flip(permute(input, tuple(perm)), d1)
 
 
 def atleast_1d(*tensors: Any) -> Any:
