@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -144,7 +145,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Any:
 
 
 class BatchNorm(Function):
-    """Batch normalisation over axis 1 of (N, C) or (N, C, L) inputs, in one node.
+    """Batch normalisation over axis 1 of (N, C), (N, C, L) or (N, C, H, W) inputs, one node.
 
     Training mode normalises with the batch statistics (biased variance) and updates the
     running statistics in place (unbiased variance, PyTorch's momentum convention:
@@ -221,7 +222,8 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Any:
-    """Batch normalisation of (N, C) or (N, C, L) inputs over all axes but axis 1.
+    """Batch normalisation of (N, C), (N, C, L) or (N, C, H, W) inputs over all axes but
+    axis 1 (per channel, as BatchNorm2d).
 
     With ``training=True`` the batch statistics are used and, if ``running_mean`` /
     ``running_var`` arrays are given, they are updated in place with
@@ -231,12 +233,12 @@ def batch_norm(
     neither.
     """
     shape = shape_of(x)
-    if len(shape) not in (2, 3):
-        raise ValueError(f"batch_norm: expected a 2-D (N, C) or 3-D (N, C, L) input, got "
-                         f"shape {shape}")
+    if len(shape) not in (2, 3, 4):
+        raise ValueError(f"batch_norm: expected a 2-D (N, C), 3-D (N, C, L) or 4-D "
+                         f"(N, C, H, W) input, got shape {shape}")
     c = shape[1]
-    axes = (0,) if len(shape) == 2 else (0, 2)
-    bshape = (1, c) if len(shape) == 2 else (1, c, 1)
+    axes = (0, *range(2, len(shape)))  # per channel: over the batch and spatial axes
+    bshape = (1, c, *(1,) * (len(shape) - 2))
     if (weight is None) != (bias is None):
         raise ValueError("batch_norm: give both weight and bias, or neither")
     for name, a in (("running_mean", running_mean), ("running_var", running_var),
@@ -247,7 +249,7 @@ def batch_norm(
     affine = () if weight is None else (weight, bias)
     eps = float(eps)
     if training:
-        n = shape[0] * (shape[2] if len(shape) == 3 else 1)
+        n = math.prod(shape) // c if c else 0
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input shape {shape}")

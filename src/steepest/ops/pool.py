@@ -27,24 +27,30 @@ def _data(a: Any) -> np.ndarray:
 
 
 def _window_max(xp: np.ndarray, gm: Geom) -> np.ndarray:
-    n, c = xp.shape[0], xp.shape[3]
-    if gm.tiles:
-        return xp.reshape(n, gm.oh, gm.kh, gm.ow, gm.kw, c).max(axis=(2, 4))
+    """Elementwise maximum over the kh·kw strided tap slices (faster than a reduction over
+    reshaped window axes, even when the windows tile)."""
     y = None
     for i in range(gm.kh):
         for j in range(gm.kw):
-            s = xp[:, gm.slices(i, j)[0], gm.slices(i, j)[1]]
+            rs, cs = gm.slices(i, j)
+            s = xp[:, rs, cs]
             y = s.copy() if y is None else np.maximum(y, s, out=y)
     return y
 
 
 def _winners(xp: np.ndarray, y: np.ndarray, gm: Geom) -> np.ndarray:
-    """Tap index t = i·kw + j of the first maximum of each window, (N, OH, OW, C)."""
+    """Tap index t = i·kw + j of the first maximum of each window, (N, OH, OW, C).
+
+    Taps are visited last to first and each equal one overwrites, so the earliest wins;
+    the overwrite is integer arithmetic (win -= (win - t)·eq), several times faster than
+    a masked copy."""
     k = gm.kh * gm.kw
-    win = np.zeros(y.shape, dtype=np.int8 if k < 128 else np.int32)
-    for t in reversed(range(k)):  # earlier taps written last: the first maximum wins
+    itype = np.int8 if k < 128 else np.int32
+    win = np.full(y.shape, k - 1, dtype=itype)
+    for t in reversed(range(k - 1)):
         rs, cs = gm.slices(*divmod(t, gm.kw))
-        np.copyto(win, t, where=xp[:, rs, cs] == y)
+        eq = (xp[:, rs, cs] == y).view(np.int8).astype(itype, copy=False)
+        win -= (win - itype(t)) * eq
     return win
 
 
@@ -96,12 +102,14 @@ class MaxPoolScatter(Function):
         gm, win = self.gm, self.win
         gt = gy.transpose(0, 2, 3, 1)
         n, c = gt.shape[0], gt.shape[3]
-        if gm.tiles:
-            g6 = np.empty((n, gm.oh, gm.kh, gm.ow, gm.kw, c), dtype=gy.dtype)
+        if gm.disjoint:  # every input pixel in at most one window: assign, do not add
+            gp = np.empty((n, gm.h, gm.w, c), dtype=gy.dtype)
+            gp[:, gm.oh * gm.kh:] = 0
+            gp[:, :, gm.ow * gm.kw:] = 0
             for t in range(gm.kh * gm.kw):
-                i, j = divmod(t, gm.kw)
-                np.multiply(gt, win == t, out=g6[:, :, i, :, j])
-            return g6.reshape(n, gm.h, gm.w, c).transpose(0, 3, 1, 2)
+                rs, cs = gm.slices(*divmod(t, gm.kw))
+                np.multiply(gt, win == t, out=gp[:, rs, cs])
+            return gp.transpose(0, 3, 1, 2)
         gp = np.zeros((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c), dtype=gy.dtype)
         for t in range(gm.kh * gm.kw):
             rs, cs = gm.slices(*divmod(t, gm.kw))
