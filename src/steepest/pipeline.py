@@ -8,6 +8,7 @@ and write the run folder (model, config, history, curves, metrics). The CLI only
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from . import optim
 from .atomic import atomic_open, atomic_write_text
 from .config import ConfigError, TrainConfig, make_config
 from .data import StandardScaler, split_indices
-from .models import mlp
+from .models import cnn, mlp
 from .random import manual_seed
 from .serialization import load, save
 from .suggest import unknown
@@ -167,7 +168,7 @@ def task_loss_and_metrics(task: str) -> tuple[Any, list[str]]:
 def build_loss(cfg: TrainConfig, model: Any, task: str) -> Any:
     base = task_loss_and_metrics(task)[0]
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")
-               and p.ndim == 2]
+               and p.ndim >= 2]  # dense and convolution weights, not norms or biases
     if not (cfg.l1 or cfg.l2 or cfg.elastic_net):
         return base
 
@@ -184,7 +185,28 @@ def build_loss(cfg: TrainConfig, model: Any, task: str) -> Any:
     return loss
 
 
+def image_shape(cfg: TrainConfig, n_in: int) -> tuple[int, ...]:
+    """One sample's (C, H, W) for a CNN: ``input_shape``, else a square 1-channel image."""
+    if cfg.input_shape:
+        shape = tuple(cfg.input_shape)
+        if math.prod(shape) != n_in:
+            raise ConfigError(f"input_shape {list(shape)} has {math.prod(shape)} elements but "
+                              f"the data have {n_in} features per sample")
+        return shape
+    side = math.isqrt(n_in)
+    if side * side != n_in:
+        raise ConfigError(f"model 'cnn' needs input_shape = [C, H, W]: {n_in} features per "
+                          f"sample are not a square image")
+    return (1, side, side)
+
+
 def build_model(cfg: TrainConfig, n_in: int, n_out: int) -> Any:
+    if cfg.model == "cnn":
+        try:
+            return cnn(image_shape(cfg, n_in), n_out, cfg.layers or None,
+                       dtype=np.dtype(cfg.dtype))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     return mlp([n_in, *cfg.hidden, n_out], activation=cfg.activation, init=cfg.init,
                dropout=cfg.dropout, batch_norm=cfg.batch_norm, dtype=np.dtype(cfg.dtype))
 
@@ -277,6 +299,8 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
         if val is None:
             raise ConfigError("early_stopping needs a validation set (val_fraction > 0)")
         callbacks.insert(0, EarlyStopping("val_loss", patience=cfg.early_stopping))
+    if cfg.model == "cnn":
+        log(model.summary((x_tr.shape[1],)))
     log(f"model: {model.num_parameters():,} parameters, {len(x_tr):,} training samples"
         f"{'' if val is None else f', {len(val[0]):,} validation'}, {len(x_te):,} test")
     history = fit(model, loss, opt, (x_tr, y_tr), val, epochs=cfg.epochs,
@@ -310,13 +334,20 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
 
 
 def model_summary(cfg: TrainConfig) -> str:
+    if cfg.model == "cnn":
+        n = len(cfg.layers)
+        return (f"CNN ({f'{n} layers' if n else 'default'}), {cfg.optimizer} lr={cfg.lr:g}")
     return (f"MLP {'-'.join(str(h) for h in cfg.hidden)} {cfg.activation}, {cfg.optimizer} "
             f"lr={cfg.lr:g}")
 
 
 def save_model(path: Path, model: Any, cfg: TrainConfig, scaler: Any, task: str,
                n_out: int) -> None:
+    n_in = next(p for p in model.parameters()).data.shape[1]
+    if cfg.model == "cnn":
+        n_in = math.prod(model[0].unflattened_size)
     save({"format": MODEL_FORMAT, "config": cfg.to_json(), "task": task, "n_out": n_out,
+          "n_in": n_in,
           "scaler": None if scaler is None else scaler.state_dict(),
           "state": model.state_dict()}, path)
 
@@ -334,7 +365,8 @@ def load_model(path: str | os.PathLike) -> tuple[Any, TrainConfig, Any, str]:
     cfg = make_config(json.loads(obj["config"]))
     state = obj["state"]
     first = state[next(k for k in state if k.endswith("weight"))]
-    model = build_model(cfg, first.shape[1], int(obj["n_out"]))
+    n_in = int(obj["n_in"]) if "n_in" in obj else first.shape[1]
+    model = build_model(cfg, n_in, int(obj["n_out"]))
     model.load_state_dict(state)
     model.eval()
     scaler = None
@@ -371,7 +403,9 @@ def evaluate_saved(path: str | os.PathLike, dataset: str | None = None,
 def predict_saved(path: str | os.PathLike, inputs: np.ndarray) -> np.ndarray:
     model, cfg, scaler, task = load_model(path)
     x = np.asarray(inputs, dtype=np.float32).reshape(len(inputs), -1)
-    n_in = model[0].in_features
+    first = model[0]
+    n_in = (math.prod(first.unflattened_size) if hasattr(first, "unflattened_size")
+            else first.in_features)
     if x.shape[1] != n_in:
         raise ConfigError(f"inputs have {x.shape[1]} features per sample but the model "
                           f"expects {n_in}")

@@ -8,7 +8,7 @@ from . import functional, init
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
-from .layers import BatchNorm1d, Dropout, Flatten, Identity, Linear
+from .layers import BatchNorm1d, Dropout, Flatten, Identity, Linear, Unflatten
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -49,5 +49,5 @@ __all__ = [
     # convolutional networks (nn/conv.py, nn/pooling.py, nn/normalization.py)
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm2d",
     "Conv1d", "Conv2d", "ConvTranspose2d", "Dropout2d", "Fold", "MaxPool1d", "MaxPool2d",
-    "Unfold", "Upsample",
+    "Unflatten", "Unfold", "Upsample",
 ]

@@ -15,7 +15,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "Dropout", "Flatten", "Identity", "Linear"]
+__all__ = ["BatchNorm1d", "Dropout", "Flatten", "Identity", "Linear", "Unflatten"]
 
 
 class Linear(Module):
@@ -172,9 +172,11 @@ class BatchNorm1d(Module):
 class Flatten(Module):
     """Merge axes ``start_axis`` .. ``end_axis`` into one (default: all but the batch axis)."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
-        super().__init__()
-        self.start_axis, self.end_axis = int(start_axis), int(end_axis)
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, *, start_axis: int | None = None,
+                 end_axis: int | None = None) -> None:
+        super().__init__()  # torch's start_dim/end_dim; start_axis/end_axis are aliases
+        self.start_axis = int(start_dim if start_axis is None else start_axis)
+        self.end_axis = int(end_dim if end_axis is None else end_axis)
 
     def forward(self, x: Any) -> Any:
         shape = x.data.shape if isinstance(x, Tensor) else np.shape(x)
@@ -189,6 +191,28 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (e.g. flat 784-pixel rows into
+    (1, 28, 28) images at the head of a CNN), as ``torch.nn.Unflatten``."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dim = int(dim)
+        self.unflattened_size = tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x: Any) -> Any:
+        shape = x.data.shape if isinstance(x, Tensor) else np.shape(x)
+        d = self.dim % max(len(shape), 1)
+        if not shape or shape[d] != math.prod(self.unflattened_size):
+            raise ValueError(f"Unflatten: axis {self.dim} of input shape {shape} does not have "
+                             f"{math.prod(self.unflattened_size)} = "
+                             f"{' x '.join(map(str, self.unflattened_size))} elements")
+        return reshape(x, (*shape[:d], *self.unflattened_size, *shape[d + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Identity(Module):
