@@ -98,8 +98,8 @@ def test_interpolate(kw, dtype):
     check(lambda x: F.interpolate(x, **kw), lambda x: tF.interpolate(x, **kw), [x],
           second_order=dtype == np.float64)
     for ac in (False, True):
-        check(lambda x: F.interpolate(x, mode="bilinear", align_corners=ac, **kw),
-              lambda x: tF.interpolate(x, mode="bilinear", align_corners=ac, **kw), [x])
+        check(lambda x, ac=ac: F.interpolate(x, mode="bilinear", align_corners=ac, **kw),
+              lambda x, ac=ac: tF.interpolate(x, mode="bilinear", align_corners=ac, **kw), [x])
 
 
 def test_interpolate_1d():
