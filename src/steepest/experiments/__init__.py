@@ -26,6 +26,7 @@ from typing import Any
 
 from . import (
     batch_norm,
+    conv_features,
     gradients,
     hyperparameters,
     linear_regression,
@@ -34,6 +35,7 @@ from . import (
     optimizers_2d,
     optimizers_mnist,
     overfitting,
+    restricted_architectures,
     weight_init,
 )
 
@@ -50,6 +52,8 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "numerical-vs-backprop": numerical_vs_backprop,
     "hyperparameters": hyperparameters,
     "loss-landscape": loss_landscape,
+    "restricted-architectures": restricted_architectures,
+    "conv-features": conv_features,
 }
 
 
