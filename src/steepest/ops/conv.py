@@ -228,10 +228,17 @@ class Conv2d(Function):
             g2 = _gmat(gy, gm)
             if self.relu:  # a new array: g2 may be a view of gy, which others may hold
                 g2 = g2 * (_gmat(y, gm) > 0)
+            gw = gb = None
+            if need_w:
+                cols = self.cols if self.cols is not None else im2col(x, gm)
+                gw = _weight_grad(g2, cols, gm)
+                del cols
+            if need_b:
+                gb = g2.sum(axis=0)
+            # dW is done: the patches go before dx allocates its own (a second backward,
+            # under retain_graph, recomputes them from x)
+            self.cols = None
             gx = _input_grad(g2, _wmat(w, gm), gm, x.shape[0]) if need_x else None
-            cols = self.cols if self.cols is not None else im2col(x, gm)
-            gw = _weight_grad(g2, cols, gm) if need_w else None
-            gb = g2.sum(axis=0) if need_b else None
         if b is None:
             return gx, gw
         return gx, gw, gb
