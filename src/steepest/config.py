@@ -166,6 +166,9 @@ def validate(cfg: TrainConfig) -> None:
     choice("schedule", SCHEDULES)
     choice("dtype", ("float32", "float64"))
     choice("model", ("mlp", "cnn"))
+    if (cfg.layers or cfg.input_shape) and cfg.model != "cnn":
+        raise ConfigError("layers and input_shape describe a CNN: set model = \"cnn\" (or "
+                          "--model cnn) to use them")
     if cfg.lr <= 0 or cfg.lr != cfg.lr:
         raise ConfigError(f"lr must be positive, got {cfg.lr}")
     if cfg.epochs < 0:
