@@ -226,8 +226,13 @@ class Conv2d(Function):
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
             g2 = _gmat(gy, gm)
-            if self.relu:  # a new array: g2 may be a view of gy, which others may hold
-                g2 = g2 * (_gmat(y, gm) > 0)
+            if self.relu:  # in place only on our own copy: a view of gy is others' too
+                mask = _gmat(y, gm) > 0
+                if np.may_share_memory(g2, gy):
+                    g2 = g2 * mask
+                else:
+                    np.multiply(g2, mask, out=g2)
+                del mask
             gw = gb = None
             if need_w:
                 cols = self.cols if self.cols is not None else im2col(x, gm)
