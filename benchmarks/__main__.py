@@ -8,6 +8,8 @@ Sections (``--only`` takes a comma-separated subset):
 ``optimizers``   one optimiser step on a ~1M-parameter model vs torch.optim
 ``time_to_acc``  seconds/epochs to 97% and 98% test accuracy on config B
 ``memory``       peak memory of a 1-epoch run, one subprocess per library
+``convnet``      config C (the Keras simple MNIST convnet): steepest vs PyTorch eager, a
+                 hand-written NumPy im2col reference and the GEMM-only floor
 
 Writes ``results.json`` and ``table.md`` to ``--out`` (default ``benchmarks/results``);
 a full run (not ``--quick``) on real MNIST also copies the table to
@@ -28,7 +30,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("training", "op_overhead", "optimizers", "time_to_acc", "memory")
+SECTIONS = ("training", "op_overhead", "optimizers", "time_to_acc", "memory", "convnet")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 DOCS_TABLE = ROOT / "docs" / "benchmarks_table.md"
@@ -163,6 +165,11 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
         configs = ("B",) if args.quick else ("A", "B")
         _section("memory", lambda: memory.run(args.synthetic, args.quick, threads,
                                               configs=configs, log=_log), results)
+    if "convnet" in args.only:
+        from . import convnet
+
+        _section("convnet", lambda: convnet.run(args.synthetic, args.quick, args.rounds,
+                                                threads, log=_log), results)
     return results
 
 
@@ -292,6 +299,10 @@ def render_markdown(r: dict[str, Any]) -> str:
                             [[t["target"], t["measured"], t["goal"],
                               "—" if t["met"] is None else ("yes" if t["met"] else "no")]
                              for t in tg_rows], align="lrrl"))
+    if _ok(r.get("convnet")):
+        from .convnet import render
+
+        out += render(r["convnet"])
     return "\n".join(out) + "\n"
 
 

@@ -65,6 +65,12 @@ class TrainConfig:
     seed: int = 0
     out: str = "runs/mnist"
     dtype: str = "float32"
+    # convolutional networks: model = "cnn" uses models.DEFAULT_CNN unless `layers` lists
+    # layer tables ([[layers]] type = "conv2d" ...); input_shape (C, H, W) of one sample,
+    # empty = a square single-channel image inferred from the feature count
+    model: str = "mlp"
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    input_shape: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -130,6 +136,14 @@ def _coerce(key: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"config key {key!r} must be a number, got {value!r}")
         return float(value)
+    if key == "layers":
+        from .models import check_layer_specs
+
+        try:
+            check_layer_specs(value)
+        except ValueError as exc:
+            raise ConfigError(f"config key 'layers': {exc}") from None
+        return [dict(v) for v in value]
     if isinstance(default, list):
         if isinstance(value, str):
             parts = value.replace(" ", "").split(",")
@@ -139,7 +153,7 @@ def _coerce(key: str, value: Any) -> Any:
             value = parts
         if not isinstance(value, list):
             raise ConfigError(f"config key {key!r} must be a list, got {value!r}")
-        kind = int if key == "hidden" else float
+        kind = int if key in ("hidden", "input_shape") else float
         try:
             return [kind(v) for v in value]
         except (TypeError, ValueError):
@@ -208,6 +222,10 @@ def validate(cfg: TrainConfig) -> None:
             raise ConfigError(f"{key} must be a finite number, got {v}")
     if not cfg.dataset:
         raise ConfigError("dataset must not be empty")
+    choice("model", ("mlp", "cnn"))
+    if (cfg.layers or cfg.input_shape) and cfg.model != "cnn":
+        raise ConfigError("layers and input_shape describe a CNN: set model = \"cnn\" (or "
+                          "--model cnn) to use them")
     if cfg.lr <= 0:
         raise ConfigError(f"lr must be positive, got {cfg.lr}")
     if cfg.epochs < 1:

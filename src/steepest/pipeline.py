@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from . import optim
 from .atomic import atomic_open, atomic_write_text
 from .config import ConfigError, TrainConfig, make_config, validate
 from .data import StandardScaler, split_indices
-from .models import mlp
+from .models import cnn, mlp
 from .random import manual_seed
 from .serialization import load, save
 from .suggest import unknown
@@ -184,7 +185,7 @@ def task_loss_and_metrics(task: str) -> tuple[Any, list[str]]:
 def build_loss(cfg: TrainConfig, model: Any, task: str) -> Any:
     base = task_loss_and_metrics(task)[0]
     weights = [p for name, p in model.named_parameters() if name.endswith("weight")
-               and p.ndim == 2]
+               and p.ndim >= 2]  # dense and convolution weights, not norms or biases
     if not (cfg.l1 or cfg.l2 or cfg.elastic_net):
         return base
 
@@ -201,7 +202,28 @@ def build_loss(cfg: TrainConfig, model: Any, task: str) -> Any:
     return loss
 
 
+def image_shape(cfg: TrainConfig, n_in: int) -> tuple[int, ...]:
+    """One sample's (C, H, W) for a CNN: ``input_shape``, else a square 1-channel image."""
+    if cfg.input_shape:
+        shape = tuple(cfg.input_shape)
+        if math.prod(shape) != n_in:
+            raise ConfigError(f"input_shape {list(shape)} has {math.prod(shape)} elements but "
+                              f"the data have {n_in} features per sample")
+        return shape
+    side = math.isqrt(n_in)
+    if side * side != n_in:
+        raise ConfigError(f"model 'cnn' needs input_shape = [C, H, W]: {n_in} features per "
+                          f"sample are not a square image")
+    return (1, side, side)
+
+
 def build_model(cfg: TrainConfig, n_in: int, n_out: int) -> Any:
+    if cfg.model == "cnn":
+        try:
+            return cnn(image_shape(cfg, n_in), n_out, cfg.layers or None,
+                       dtype=np.dtype(cfg.dtype))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     return mlp([n_in, *cfg.hidden, n_out], activation=cfg.activation, init=cfg.init,
                dropout=cfg.dropout, batch_norm=cfg.batch_norm, dtype=np.dtype(cfg.dtype))
 
@@ -374,6 +396,8 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
             callbacks: list[Any] = [CSVLogger(out / "history.csv")]
             if cfg.early_stopping is not None:
                 callbacks.insert(0, EarlyStopping("val_loss", patience=cfg.early_stopping))
+            if cfg.model == "cnn":
+                log(model.summary((x_tr.shape[1],)))
             log(f"model: {model.num_parameters():,} parameters, {len(x_tr):,} training "
                 f"samples{'' if val is None else f', {len(val[0]):,} validation'}, "
                 f"{len(x_te):,} test")
@@ -422,13 +446,26 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
 
 
 def model_summary(cfg: TrainConfig) -> str:
+    if cfg.model == "cnn":
+        n = len(cfg.layers)
+        return (f"CNN ({f'{n} layers' if n else 'default'}), {cfg.optimizer} lr={cfg.lr:g}")
     return (f"MLP {'-'.join(str(h) for h in cfg.hidden)} {cfg.activation}, {cfg.optimizer} "
             f"lr={cfg.lr:g}")
 
 
+def model_n_in(model: Any) -> int:
+    """Features per sample a built model takes: a CNN's first layer unflattens them."""
+    first = model[0]
+    if hasattr(first, "unflattened_size"):
+        return math.prod(first.unflattened_size)
+    return first.in_features
+
+
 def _write_model(path: Path, model: Any, cfg: TrainConfig, scaler: Any, task: str,
                  n_out: int) -> None:
+    n_in = model_n_in(model)
     save({"format": MODEL_FORMAT, "config": cfg.to_json(), "task": task, "n_out": n_out,
+          "n_in": n_in,
           "scaler": None if scaler is None else scaler.state_dict(),
           "state": model.state_dict()}, path)
 
@@ -551,11 +588,14 @@ def load_model(path: str | os.PathLike, arch: dict[str, Any] | None = None
             raise bad(f"key 'config': {str(exc)[:200]}") from None
         state, task, scaler_state = obj["state"], obj["task"], obj.get("scaler")
         first = next((k for k in state if str(k).endswith("weight")), None)
-        if first is None or not isinstance(state[first], np.ndarray) or state[first].ndim != 2:
-            raise bad("key 'state' holds no first-layer weight matrix")
+        if first is None or not isinstance(state[first], np.ndarray) or state[first].ndim < 2:
+            raise bad("key 'state' holds no first-layer weight")
         if not 0 < obj["n_out"] <= 1 << 20:
             raise bad(f"key 'n_out' is {obj['n_out']}")
-        model = build_model(cfg, state[first].shape[1], obj["n_out"])
+        n_in = obj.get("n_in", state[first].shape[1] if cfg.model == "mlp" else None)
+        if not isinstance(n_in, int) or isinstance(n_in, bool) or not 0 < n_in <= 1 << 26:
+            raise bad(f"key 'n_in' is missing or not a positive int ({str(n_in)[:40]})")
+        model = build_model(cfg, n_in, obj["n_out"])
     try:
         model.load_state_dict(state)
     except (LoadStateDictError, TypeError, ValueError) as exc:
@@ -568,9 +608,9 @@ def load_model(path: str | os.PathLike, arch: dict[str, Any] | None = None
             scaler.load_state_dict(scaler_state)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise bad(f"key 'scaler': {exc}") from None
-        if np.shape(scaler._shift) != (model[0].in_features,):
+        if np.shape(scaler._shift) != (model_n_in(model),):
             raise bad(f"key 'scaler' has {np.size(scaler._shift)} features but the model "
-                      f"expects {model[0].in_features}")
+                      f"expects {model_n_in(model)}")
     return model, cfg, scaler, task
 
 
@@ -597,7 +637,7 @@ def evaluate_saved(path: str | os.PathLike, dataset: str | None = None,
     if data.task != task:
         raise ConfigError(f"the model is a {task} model but {dataset or cfg.dataset!r} is a "
                           f"{data.task} data set")
-    n_in = model[0].in_features
+    n_in = model_n_in(model)
     if data.x_test.shape[1] != n_in:
         raise ConfigError(f"{dataset or cfg.dataset!r} has {data.x_test.shape[1]} features per "
                           f"sample but the model expects {n_in}")
@@ -669,7 +709,7 @@ def predict_saved(path: str | os.PathLike, inputs: Any, arch: dict[str, Any] | N
                   pixel_scale: str = "auto") -> np.ndarray:
     """Class indices (classifiers) or outputs (regression) of a saved model."""
     model, cfg, scaler, task = load_model(path, arch)
-    x = check_inputs(inputs, model[0].in_features, cfg.dataset in IMAGE_DATASETS,
+    x = check_inputs(inputs, model_n_in(model), cfg.dataset in IMAGE_DATASETS,
                      pixel_scale)
     out = predict(model, _model_inputs(x, scaler, cfg))
     return out.argmax(axis=1) if task == "classification" else out

@@ -35,7 +35,8 @@ def test_registry_lists_ten_experiments():
     names = [n for n, _ in list_experiments()]
     assert names[:10] == ["linear-regression", "optimizers-2d", "optimizers-mnist", "weight-init",
                      "batch-norm", "overfitting", "gradients", "numerical-vs-backprop",
-                     "hyperparameters", "loss-landscape"]
+                     "hyperparameters", "loss-landscape", "restricted-architectures",
+                     "conv-features"]
     for name, desc in list_experiments():
         assert desc and "\n" not in desc and len(desc) < 120, name
         mod = EXPERIMENTS[name]

@@ -27,6 +27,7 @@ from typing import Any
 from . import (
     backprop_steps,
     batch_norm,
+    conv_features,
     generalization,
     gradients,
     hyperparameters,
@@ -37,6 +38,7 @@ from . import (
     optimizers_mnist,
     overfitting,
     quantization,
+    restricted_architectures,
     universal_approximation,
     weight_init,
 )
@@ -58,6 +60,8 @@ EXPERIMENTS: dict[str, ModuleType] = {
     "universal-approximation": universal_approximation,
     "generalization": generalization,
     "quantization": quantization,
+    "restricted-architectures": restricted_architectures,
+    "conv-features": conv_features,
 }
 
 

@@ -26,6 +26,7 @@ from .activation import (
     softplus,
     tanh,
 )
+from .conv import conv1d, conv2d, conv2d_relu, conv_transpose2d, dropout2d, fold, unfold
 from .layer import batch_norm, dropout, linear, linear_relu
 from .loss import (
     binary_cross_entropy,
@@ -38,6 +39,15 @@ from .loss import (
     smooth_l1_loss,
 )
 from .penalty import elastic_net_penalty, l1_penalty, l2_penalty
+from .pool import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+)
 
 __all__ = [
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -45,6 +55,10 @@ __all__ = [
     "l1_loss", "l1_penalty", "l2_penalty", "leaky_relu", "linear", "linear_relu",
     "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "smooth_l1_loss", "softmax",
     "softplus", "tanh",
+    # convolution and pooling (functional/conv.py, functional/pool.py)
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "conv1d",
+    "conv2d", "conv2d_relu", "conv_transpose2d", "dropout2d", "fold", "interpolate",
+    "max_pool1d", "max_pool2d", "unfold",
 ]
 
 # -- vocabulary: torch's functional names ----------------------------------------------------

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -143,8 +144,14 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Any:
     return Dropout(mask)(x)
 
 
+def _rows(a: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) as an (N·H·W, C) matrix: free when the array lies in NHWC memory, as
+    the outputs of convolutions and pools do."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(-1, a.shape[1])
+
+
 class BatchNorm(Function):
-    """Batch normalisation over axis 1 of (N, C) or (N, C, L) inputs, in one node.
+    """Batch normalisation over axis 1 of (N, C), (N, C, L) or (N, C, H, W) inputs, one node.
 
     Training mode normalises with the batch statistics (biased variance) and updates the
     running statistics in place (unbiased variance, PyTorch's momentum convention:
@@ -160,7 +167,13 @@ class BatchNorm(Function):
         self.invstd, self.shift = invstd, shift
 
     def forward(self, x, *affine):
-        axes = self.axes
+        if x.ndim == 4:  # images: statistics over the rows of an (N·H·W, C) matrix
+            n, c, h, w = x.shape
+            y = self._forward(_rows(x), (0,), (1, c), affine)
+            return y.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+        return self._forward(x, self.axes, self.bshape, affine)
+
+    def _forward(self, x, axes, bshape, affine):
         if self.training:
             mean = x.mean(axis=axes, keepdims=True)
             xc = x - mean
@@ -172,17 +185,17 @@ class BatchNorm(Function):
             xhat = xc
             xhat *= invstd
         else:
-            xhat = x - self.shift
-            xhat *= self.invstd
+            xhat = x - self.shift.reshape(bshape)
+            xhat *= self.invstd.reshape(bshape)
         self.xhat = xhat
         if not affine:
             return xhat.copy()
-        y = xhat * affine[0].reshape(self.bshape)
-        y += affine[1].reshape(self.bshape)
+        y = xhat * affine[0].reshape(bshape)
+        y += affine[1].reshape(bshape)
         return y
 
     def backward(self, gy, y, x, *affine):
-        axes = self.axes
+        axes, bshape = self.axes, self.bshape
         if isinstance(x, Tensor):  # create_graph: rebuild xhat from x with ops
             if self.training:
                 xc = x - x.mean(axis=axes, keepdims=True)
@@ -193,7 +206,18 @@ class BatchNorm(Function):
                 xhat = (x - self.shift) * invstd
         else:
             xhat, invstd = self.xhat, self.invstd
-        g = gy * affine[0].reshape(self.bshape) if affine else gy
+            if x.ndim == 4:  # the forward's (N·H·W, C) layout
+                n, c, h, w = x.shape
+                gx, *rest = self._grads(_rows(gy), xhat, invstd.reshape(1, c), affine, (0,),
+                                        (1, c))
+                if gx is not None:
+                    gx = gx.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+                return (gx, *rest) if affine else gx
+        grads = self._grads(gy, xhat, invstd, affine, axes, bshape)
+        return grads if affine else grads[0]
+
+    def _grads(self, gy, xhat, invstd, affine, axes, bshape):
+        g = gy * affine[0].reshape(bshape) if affine else gy
         gx = None
         if self.needs_grad(0):
             if self.training:
@@ -202,7 +226,7 @@ class BatchNorm(Function):
             else:
                 gx = g * invstd
         if not affine:
-            return gx
+            return (gx,)
         gw = (gy * xhat).sum(axis=axes) if self.needs_grad(1) else None
         gb = gy.sum(axis=axes) if self.needs_grad(2) else None
         return gx, gw, gb
@@ -221,7 +245,8 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Any:
-    """Batch normalisation of (N, C) or (N, C, L) inputs over all axes but axis 1.
+    """Batch normalisation of (N, C), (N, C, L) or (N, C, H, W) inputs over all axes but
+    axis 1 (per channel, as BatchNorm2d).
 
     With ``training=True`` the batch statistics are used and, if ``running_mean`` /
     ``running_var`` arrays are given, they are updated in place with
@@ -231,12 +256,12 @@ def batch_norm(
     neither.
     """
     shape = shape_of(x)
-    if len(shape) not in (2, 3):
-        raise ValueError(f"batch_norm: expected a 2-D (N, C) or 3-D (N, C, L) input, got "
-                         f"shape {shape}")
+    if len(shape) not in (2, 3, 4):
+        raise ValueError(f"batch_norm: expected a 2-D (N, C), 3-D (N, C, L) or 4-D "
+                         f"(N, C, H, W) input, got shape {shape}")
     c = shape[1]
-    axes = (0,) if len(shape) == 2 else (0, 2)
-    bshape = (1, c) if len(shape) == 2 else (1, c, 1)
+    axes = (0, *range(2, len(shape)))  # per channel: over the batch and spatial axes
+    bshape = (1, c, *(1,) * (len(shape) - 2))
     if (weight is None) != (bias is None):
         raise ValueError("batch_norm: give both weight and bias, or neither")
     for name, a in (("running_mean", running_mean), ("running_var", running_var),
@@ -247,7 +272,7 @@ def batch_norm(
     affine = () if weight is None else (weight, bias)
     eps = float(eps)
     if training:
-        n = shape[0] * (shape[2] if len(shape) == 3 else 1)
+        n = math.prod(shape) // c if c else 0
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input shape {shape}")

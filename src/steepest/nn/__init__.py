@@ -7,6 +7,7 @@
 from . import functional, init
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import ModuleList, Sequential
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .layers import BatchNorm1d, Dropout, Flatten, Identity, Linear
 from .loss import (
     BCELoss,
@@ -26,6 +27,18 @@ from .module import (
     SymmetryWarning,
     check_symmetry,
 )
+from .normalization import BatchNorm2d, Dropout2d
+from .pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Fold,
+    MaxPool1d,
+    MaxPool2d,
+    Unfold,
+    Upsample,
+)
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "ELU",
@@ -33,6 +46,10 @@ __all__ = [
     "Linear", "LoadStateDictError", "LogSoftmax", "MSELoss", "Module", "ModuleList",
     "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "SmoothL1Loss", "Softmax",
     "Softplus", "SymmetryWarning", "Tanh", "check_symmetry", "functional", "init",
+    # convolutional networks (nn/conv.py, nn/pooling.py, nn/normalization.py)
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm2d",
+    "Conv1d", "Conv2d", "ConvTranspose2d", "Dropout2d", "Fold", "MaxPool1d", "MaxPool2d",
+    "Unflatten", "Unfold", "Upsample",
 ]
 
 # -- vocabulary: more layers, activations and losses under torch's names -------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import functional as F
 from .activation import ReLU
+from .conv import Conv2d
 from .layers import Linear
 from .module import Module
 
@@ -44,6 +45,11 @@ class Sequential(Module):
                 # Linear → ReLU runs as one fused node: same values and gradients, one
                 # temporary and one graph node less (hooks on either disable the fusion)
                 x = F.linear_relu(x, m.weight, m.bias)
+                i += 2
+                continue
+            if (type(m) is Conv2d and type(nxt) is ReLU and not m._forward_hooks
+                    and not nxt._forward_hooks):
+                x = m.forward_relu(x)  # Conv2d → ReLU: one fused node likewise
                 i += 2
                 continue
             x = m(x)

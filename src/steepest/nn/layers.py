@@ -161,11 +161,13 @@ class BatchNorm1d(Module):
             self.running_var[...] = 1
             self.num_batches_tracked[...] = 0
 
-    def forward(self, x: Any) -> Tensor:
-        shape = x.data.shape if isinstance(x, Tensor) else np.shape(x)
+    def _check_input(self, shape: tuple[int, ...]) -> None:
         if len(shape) not in (2, 3) or shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d: expected input of shape (N, {self.num_features}) "
                              f"or (N, {self.num_features}, L), got {shape}")
+
+    def forward(self, x: Any) -> Tensor:
+        self._check_input(x.data.shape if isinstance(x, Tensor) else np.shape(x))
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked += 1
@@ -203,6 +205,8 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
 
 
 class Identity(Module):

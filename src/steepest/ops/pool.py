@@ -1,0 +1,238 @@
+"""Pooling primitives: max and average pooling over 2-D windows, and index gather/scatter
+(adaptive max pooling).
+
+Like the convolutions these work on NHWC memory behind an NCHW API: a window op is kh·kw
+elementwise passes over strided slices of the (padded) input (a reshape when the windows
+tile the input), each pass as long as the output. Max pooling gives the gradient to the
+*first* maximum of each window in row-major order, as PyTorch does (ties are not shared).
+
+Each backward is the adjoint linear map of the forward (for max pooling: with the winning
+positions held fixed, which is exact almost everywhere), written as a Function whose own
+backward is the forward map again: second derivatives flow through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from .conv import Geom, _nhwc_padded
+
+
+def _data(a: Any) -> np.ndarray:
+    return a.data if isinstance(a, Tensor) else a
+
+
+def _window_max(xp: np.ndarray, gm: Geom) -> np.ndarray:
+    """Elementwise maximum over the kh·kw strided tap slices (faster than a reduction over
+    reshaped window axes, even when the windows tile)."""
+    y = None
+    for i in range(gm.kh):
+        for j in range(gm.kw):
+            rs, cs = gm.slices(i, j)
+            s = xp[:, rs, cs]
+            y = s.copy() if y is None else np.maximum(y, s, out=y)
+    return y
+
+
+def _winners(xp: np.ndarray, y: np.ndarray, gm: Geom) -> np.ndarray:
+    """Tap index t = i·kw + j of the first maximum of each window, (N, OH, OW, C).
+
+    Taps are visited last to first and each equal one overwrites, so the earliest wins;
+    the overwrite is integer arithmetic (win -= (win - t)·eq), several times faster than
+    a masked copy."""
+    k = gm.kh * gm.kw
+    itype = np.int8 if k < 128 else np.int32
+    win = np.full(y.shape, k - 1, dtype=itype)
+    for t in reversed(range(k - 1)):
+        rs, cs = gm.slices(*divmod(t, gm.kw))
+        eq = (xp[:, rs, cs] == y).view(np.int8).astype(itype, copy=False)
+        win -= (win - itype(t)) * eq
+    return win
+
+
+class MaxPool2d(Function):
+    __slots__ = ("gm", "xp", "win")
+    has_buffers = True
+
+    def __init__(self, gm: Geom) -> None:
+        self.gm, self.xp, self.win = gm, None, None
+
+    @property
+    def name(self) -> str:
+        return "max_pool2d"
+
+    def forward(self, x):
+        self.xp = _nhwc_padded(x, self.gm, -np.inf)
+        return _window_max(self.xp, self.gm).transpose(0, 3, 1, 2)
+
+    def winners(self, y: np.ndarray) -> np.ndarray:
+        if self.win is None:
+            self.win = _winners(self.xp, y.transpose(0, 2, 3, 1), self.gm)
+        return self.win
+
+    def indices(self, y: np.ndarray) -> np.ndarray:
+        """PyTorch's return_indices: flat h·W + w positions in the unpadded input."""
+        gm = self.gm
+        win = self.winners(y).astype(np.int64)
+        i, j = np.divmod(win, gm.kw)
+        h = np.arange(gm.oh).reshape(1, -1, 1, 1) * gm.sh + i * gm.dh - gm.pt
+        w = np.arange(gm.ow).reshape(1, 1, -1, 1) * gm.sw + j * gm.dw - gm.pl
+        return np.ascontiguousarray((h * gm.w + w).transpose(0, 3, 1, 2))
+
+    def backward(self, gy, y, x):
+        return MaxPoolScatter(self.gm, self.winners(_data(y)))(gy)
+
+    def release(self):
+        self.xp = self.win = None
+
+
+class MaxPoolScatter(Function):
+    """Route each output gradient to its window's winner (the adjoint of the pick)."""
+
+    __slots__ = ("gm", "win")
+
+    def __init__(self, gm: Geom, win: np.ndarray) -> None:
+        self.gm, self.win = gm, win
+
+    def forward(self, gy):
+        gm, win = self.gm, self.win
+        gt = gy.transpose(0, 2, 3, 1)
+        n, c = gt.shape[0], gt.shape[3]
+        if gm.disjoint:  # every input pixel in at most one window: assign, do not add
+            gp = np.empty((n, gm.h, gm.w, c), dtype=gy.dtype)
+            gp[:, gm.oh * gm.kh:] = 0
+            gp[:, :, gm.ow * gm.kw:] = 0
+            for t in range(gm.kh * gm.kw):
+                rs, cs = gm.slices(*divmod(t, gm.kw))
+                np.multiply(gt, win == t, out=gp[:, rs, cs])
+            return gp.transpose(0, 3, 1, 2)
+        gp = np.zeros((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c), dtype=gy.dtype)
+        for t in range(gm.kh * gm.kw):
+            rs, cs = gm.slices(*divmod(t, gm.kw))
+            gp[:, rs, cs] += gt * (win == t)
+        return gp[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(0, 3, 1, 2)
+
+    def backward(self, ggx, y, gy):
+        return MaxPoolGather(self.gm, self.win)(ggx)
+
+
+class MaxPoolGather(Function):
+    """Pick each window's winner from x (the max pool with fixed winners)."""
+
+    __slots__ = ("gm", "win")
+
+    def __init__(self, gm: Geom, win: np.ndarray) -> None:
+        self.gm, self.win = gm, win
+
+    def forward(self, x):
+        gm, win = self.gm, self.win
+        xp = _nhwc_padded(x, gm, 0.0)
+        y = np.zeros(win.shape, dtype=x.dtype)
+        for t in range(gm.kh * gm.kw):
+            rs, cs = gm.slices(*divmod(t, gm.kw))
+            y += xp[:, rs, cs] * (win == t)
+        return y.transpose(0, 3, 1, 2)
+
+    def backward(self, gy, y, x):
+        return MaxPoolScatter(self.gm, self.win)(gy)
+
+
+class AvgPool2d(Function):
+    """Window sums times ``inv`` (the reciprocal divisor: a float, or an (OH, OW, 1) array
+    when PyTorch's divisor varies at the borders)."""
+
+    __slots__ = ("gm", "inv")
+
+    def __init__(self, gm: Geom, inv: Any) -> None:
+        self.gm, self.inv = gm, inv
+
+    @property
+    def name(self) -> str:
+        return "avg_pool2d"
+
+    def forward(self, x):
+        gm = self.gm
+        xp = _nhwc_padded(x, gm, 0.0)
+        n, c = xp.shape[0], xp.shape[3]
+        if gm.tiles:
+            y = xp.reshape(n, gm.oh, gm.kh, gm.ow, gm.kw, c).sum(axis=(2, 4))
+        else:
+            y = None
+            for i in range(gm.kh):
+                for j in range(gm.kw):
+                    rs, cs = gm.slices(i, j)
+                    y = xp[:, rs, cs].copy() if y is None else np.add(y, xp[:, rs, cs], out=y)
+        y *= self.inv
+        return y.transpose(0, 3, 1, 2)
+
+    def backward(self, gy, y, x):
+        return AvgPoolScatter(self.gm, self.inv)(gy)
+
+
+class AvgPoolScatter(Function):
+    """The adjoint of :class:`AvgPool2d`: each output gradient spread over its window."""
+
+    __slots__ = ("gm", "inv")
+
+    def __init__(self, gm: Geom, inv: Any) -> None:
+        self.gm, self.inv = gm, inv
+
+    def forward(self, gy):
+        gm = self.gm
+        gt = gy.transpose(0, 2, 3, 1) * self.inv
+        n, c = gt.shape[0], gt.shape[3]
+        if gm.tiles:
+            g6 = np.empty((n, gm.oh, gm.kh, gm.ow, gm.kw, c), dtype=gy.dtype)
+            g6[...] = gt[:, :, None, :, None]
+            return g6.reshape(n, gm.h, gm.w, c).transpose(0, 3, 1, 2)
+        gp = np.zeros((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c), dtype=gy.dtype)
+        for i in range(gm.kh):
+            for j in range(gm.kw):
+                rs, cs = gm.slices(i, j)
+                gp[:, rs, cs] += gt
+        return gp[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(0, 3, 1, 2)
+
+    def backward(self, ggx, y, gy):
+        return AvgPool2d(self.gm, self.inv)(ggx)
+
+
+class IndexGather(Function):
+    """y[n, c, k] = x[n, c, idx[n, c, k]] over the flattened spatial axes."""
+
+    __slots__ = ("idx", "shape")
+
+    def __init__(self, idx: np.ndarray, shape: tuple[int, ...]) -> None:
+        self.idx, self.shape = idx, shape
+
+    def forward(self, x):
+        n, c = x.shape[:2]
+        return np.take_along_axis(x.reshape(n, c, -1), self.idx.reshape(n, c, -1), axis=2
+                                  ).reshape(self.idx.shape)
+
+    def backward(self, gy, y, x):
+        return IndexScatter(self.idx, x.shape)(gy)
+
+
+class IndexScatter(Function):
+    """The adjoint of :class:`IndexGather`: gradients summed into their source positions
+    (one ``np.bincount``, not ``np.add.at``)."""
+
+    __slots__ = ("idx", "shape")
+
+    def __init__(self, idx: np.ndarray, shape: tuple[int, ...]) -> None:
+        self.idx, self.shape = idx, shape
+
+    def forward(self, gy):
+        n, c = self.shape[:2]
+        hw = int(np.prod(self.shape[2:]))
+        offs = (np.arange(n * c, dtype=np.int64) * hw).reshape(n, c, 1)
+        flat = (self.idx.reshape(n, c, -1) + offs).ravel()
+        gx = np.bincount(flat, weights=gy.reshape(-1), minlength=n * c * hw)
+        return gx.astype(gy.dtype, copy=False).reshape(self.shape)
+
+    def backward(self, ggx, y, gy):
+        return IndexGather(self.idx, self.shape)(ggx)
