@@ -144,17 +144,21 @@ def _eligible(params: list[Tensor], pstates: list[dict[str, Any]],
 MAX_MEAN_SIZE = 1 << 14
 
 
-def plan(opt: Any, force: bool = False) -> list[FlatGroup] | None:
-    """The flat groups for this step, or None when some group must take the plain path."""
+def plan(opt: Any, force: bool = False, need_grads: bool = True) -> list[FlatGroup] | None:
+    """The flat groups for this step, or None when some group must take the plain path.
+
+    ``force`` skips the size rule; ``need_grads=False`` builds the buffers before any
+    gradient exists (the captured step then writes the gradients into them)."""
     cache: list[FlatGroup | None] = opt.__dict__.setdefault("_flat_groups", [])
     out: list[FlatGroup] = []
     start = 0
     state = opt.state
     for gi, group in enumerate(opt.param_groups):
         params = group["params"]
-        for p in params:
-            if p.grad is None:
-                return None
+        if need_grads:
+            for p in params:
+                if p.grad is None:
+                    return None
         fg = cache[gi] if gi < len(cache) else None
         if fg is None or not fg.intact(params, state):
             if not force and sum(p.data.size for p in params) > MAX_MEAN_SIZE * len(params):
