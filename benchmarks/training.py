@@ -39,6 +39,7 @@ LABELS = {
     "steepest": "steepest (fit)",
     "steepest_loop": "steepest (manual loop)",
     "steepest_arrays": "steepest (fit on arrays)",
+    "steepest_compiled": "steepest (captured step)",
     "torch": "PyTorch eager",
     "numpy": "NumPy reference (hand-fused)",
     "sklearn": "scikit-learn MLPClassifier",
@@ -166,6 +167,29 @@ class SteepestLoop(SteepestFit):
         self.last_loss = total / len(order)
 
 
+class SteepestCompiled(SteepestFit):
+    """``steepest.compile_step(model, loss, opt)`` called once per batch of the same
+    permutation (the captured step: no graph, preallocated buffers)."""
+
+    name = "steepest_compiled"
+
+    def __init__(self, config, data, weights, seed) -> None:
+        super().__init__(config, data, weights, seed)
+        from steepest.compile import compile_step
+
+        self.step = compile_step(self.model, self.loss, self.opt)
+
+    def train_epoch(self, k: int) -> None:
+        x, y = self.data.x_train, self.data.y_train
+        order = self.order(k)
+        step, bs = self.step, self.bs
+        total = 0.0
+        for s in range(0, len(order), bs):
+            idx = order[s:s + bs]
+            total += float(step(np.take(x, idx, axis=0), np.take(y, idx)).data) * len(idx)
+        self.last_loss = total / len(order)
+
+
 class TorchEager(Competitor):
     name = "torch"
 
@@ -287,7 +311,7 @@ class SklearnMLP(Competitor):
 
 
 COMPETITORS: dict[str, type[Competitor]] = {
-    c.name: c for c in (SteepestFit, SteepestFitArrays, SteepestLoop, TorchEager,
+    c.name: c for c in (SteepestFit, SteepestFitArrays, SteepestLoop, SteepestCompiled, TorchEager,
                         NumpyReference, SklearnMLP)
 }
 

@@ -127,7 +127,7 @@ class _Linear(_Op):
             np.matmul(g, self.m.weight.data, out=gx)
         np.matmul(g.T, self.a, out=self.gw)
         if self.gb is not None:
-            np.sum(g, axis=0, out=self.gb)
+            g.sum(axis=0, out=self.gb)
         return gx
 
 
@@ -289,8 +289,8 @@ class _BatchNorm(_Op):
             gx = np.multiply(t1, invstd, out=t1)
         if self.affine:
             np.multiply(gy, xhat, out=t)
-            np.sum(t, axis=(0,), out=self.gw)
-            np.sum(gy, axis=(0,), out=self.gb)
+            t.sum(axis=(0,), out=self.gw)
+            gy.sum(axis=(0,), out=self.gb)
         return gx
 
 
@@ -330,14 +330,14 @@ class _CrossEntropy:
         _check_labels("cross_entropy", t, n, self.c)
         z, idx = self.z, self.idx
         np.copyto(z, x.T)
-        np.max(z, axis=0, out=self.zmax)
+        z.max(axis=0, out=self.zmax)
         np.subtract(z, self.zmax, out=z)
         np.multiply(t, n, out=idx, casting="unsafe")
         np.add(idx, self.ar, out=idx)
         zf = z.reshape(-1)
-        np.take(zf, idx, out=self.picked)
+        zf.take(idx, out=self.picked)
         np.exp(z, out=z)
-        np.sum(z, axis=0, out=self.s)
+        z.sum(axis=0, out=self.s)
         np.divide(z, self.s, out=z)
         loss = self.loss
         np.log(self.s, out=loss)
