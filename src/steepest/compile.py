@@ -501,6 +501,7 @@ class CompiledStep:
         self._plans: dict[tuple, _Plan | str] = {}
         self._warned: set[str] = set()
         self._modules = [m for _, m in model.named_modules()]
+        self._clip_params = [p for p in model.parameters() if p.requires_grad]  # as fit
         self._pending: Any = None
         self.output: np.ndarray | None = None
         self.captures = 0
@@ -559,8 +560,7 @@ class CompiledStep:
         if self.grad_clip is not None:
             from .optim import clip_grad_norm_
 
-            clip_grad_norm_([p for grp in opt.param_groups for p in grp["params"]],
-                            self.grad_clip)
+            clip_grad_norm_(self._clip_params, self.grad_clip)
         opt.step()
 
     # -- plans and the fallback -----------------------------------------------------------

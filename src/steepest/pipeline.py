@@ -220,8 +220,11 @@ def plot_history(history: Any, path: Path, title: str) -> None:
 
 
 def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
-                      progress: Any = True, log: Any = print) -> dict[str, Any]:
-    """Run a whole training job; returns the metrics written to ``metrics.json``."""
+                      progress: Any = True, log: Any = print,
+                      compile: bool = False) -> dict[str, Any]:  # noqa: A002
+    """Run a whole training job; returns the metrics written to ``metrics.json``.
+
+    ``compile=True`` trains with the captured step (``fit(..., compile=True)``)."""
     out = Path(cfg.out)
     model_path, ckpt_path = out / MODEL_FILE, out / CHECKPOINT_FILE
     if not resume and not overwrite:
@@ -283,7 +286,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                   batch_size=cfg.batch_size, metrics=metrics, callbacks=callbacks,
                   scheduler=sched, grad_clip=cfg.grad_clip, seed=cfg.seed,
                   checkpoint=ckpt_path, resume=ckpt_path if resume else None,
-                  progress=progress)
+                  progress=progress, compile=compile)
     if history.interrupted:
         return {"interrupted": True, "checkpoint": str(ckpt_path)}
     test = evaluate(model, base_loss, (x_te, data.y_test), metrics)

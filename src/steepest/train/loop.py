@@ -138,6 +138,7 @@ def fit(
     progress: bool | Callback = True,
     plateau_monitor: str | None = None,
     handle_interrupt: bool = True,
+    compile: bool = False,  # noqa: A002 - the name users know from torch.compile
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
@@ -166,6 +167,10 @@ def fit(
     handle_interrupt : bool
         Turn Ctrl-C into a clean stop with a checkpoint (the default). ``False`` leaves
         ``KeyboardInterrupt`` to the caller (e.g. a hyperparameter search).
+    compile : bool
+        Run each step through :func:`steepest.compile_step` (captured once per batch
+        shape, then replayed without building a graph); results are bit-identical to the
+        eager loop, and what cannot be captured runs eagerly with a one-time warning.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -183,6 +188,11 @@ def fit(
     elif progress:
         callbacks.append(ProgressBar())
     params = [p for p in model.parameters() if p.requires_grad]
+    captured = None
+    if compile:
+        from ..compile import compile_step
+
+        captured = compile_step(model, loss_fn, optimizer, grad_clip=grad_clip)
 
     from ..nn import check_symmetry
 
@@ -234,19 +244,26 @@ def fit(
             if not skip:
                 loader.set_epoch(epoch)  # else the restored loader resumes mid-epoch
             for step, (xb, yb) in enumerate(loader, start=skip):
-                out = model(Tensor(xb))
-                lval = loss_fn(out, yb)
+                if captured is not None:
+                    lval = captured.forward(xb, yb)
+                    out = Tensor(captured.output)
+                else:
+                    out = model(Tensor(xb))
+                    lval = loss_fn(out, yb)
                 value = float(lval.data)
                 if not math.isfinite(value):
                     raise TrainingDiverged(
                         f"fit: the loss became {value} at epoch {epoch + 1}, step {step + 1}; "
                         f"try a smaller learning rate, gradient clipping (grad_clip=...) or "
                         f"check the inputs for extreme values")
-                optimizer.zero_grad()
-                lval.backward()
-                if grad_clip is not None:
-                    clip_grad_norm_(params, grad_clip)
-                optimizer.step()
+                if captured is not None:
+                    captured.update()  # backward, clipping and the update, captured
+                else:
+                    optimizer.zero_grad()
+                    lval.backward()
+                    if grad_clip is not None:
+                        clip_grad_norm_(params, grad_clip)
+                    optimizer.step()
                 n = len(xb)
                 sums["n"] += n
                 sums["loss"] += value * n
