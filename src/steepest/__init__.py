@@ -55,6 +55,7 @@ __version__ = "0.1.0"
 
 # Layers, losses and serialization build on the core above (import order matters).
 from . import data, functional, inspect, nn, optim, train  # noqa: E402
+from .compile import CompiledStep, CompileWarning, compile_step  # noqa: E402
 from .data import datasets  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
@@ -66,4 +67,5 @@ __all__ = [
     "reshape", "set_rng_state", "split", "sqrt", "squeeze", "stack", "std", "sum", "sum_to",
     "swapaxes", "tensor", "transpose", "var", "where",
     "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
+    "CompiledStep", "CompileWarning", "compile_step",
 ]
