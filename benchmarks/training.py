@@ -7,6 +7,8 @@ Competitors (all float32, all with the same number of BLAS/intra-op threads):
                    progress=False)``: what a user writes; the headline number.
 ``steepest_loop``  a minimal manual loop: ``model(Tensor(xb))``, ``F.cross_entropy``,
                    ``zero_grad``, ``backward``, ``step`` (shows fit's own overhead).
+``steepest_compiled``  the captured step, ``steepest.compile_step(model, loss, opt)``,
+                   called once per batch (no graph building; bit-identical results).
 ``torch``          PyTorch eager, the same manual loop; batches by ``index_select`` on
                    tensors that share memory with the NumPy arrays (not torch's
                    per-sample ``DataLoader``, which would be much slower).
@@ -34,7 +36,7 @@ import numpy as np
 from .common import CONFIGS, Data, describe_config, interleaved, permutation, summary
 from .reference import ReferenceMLP
 
-LIBRARIES = ("steepest", "steepest_loop", "torch", "numpy", "sklearn")
+LIBRARIES = ("steepest", "steepest_loop", "steepest_compiled", "torch", "numpy", "sklearn")
 LABELS = {
     "steepest": "steepest (fit)",
     "steepest_loop": "steepest (manual loop)",
@@ -365,8 +367,9 @@ def run_config(cname: str, data: Data, rounds: int, warmup: int = 1,
 
 
 def run(data: Data, rounds: int, warmup: int = 1, libraries: Sequence[str] = LIBRARIES,
-        configs: Sequence[str] = ("A", "B"), seed: int = 0,
+        configs: Sequence[str] = tuple(CONFIGS), seed: int = 0,
         log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every config of ``common.CONFIGS`` (a new entry there, e.g. config C, joins here)."""
     return {c: run_config(c, data, rounds, warmup, libraries, seed, log) for c in configs}
 
 
