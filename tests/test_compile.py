@@ -295,3 +295,17 @@ def test_cli_train_compile_matches_eager(tmp_path, capsys):
     mc = json.loads((tmp_path / "c" / "metrics.json").read_text())
     me = json.loads((tmp_path / "e" / "metrics.json").read_text())
     assert mc["test_loss"] == me["test_loss"] and mc["test_accuracy"] == me["test_accuracy"]
+
+
+def test_diverged_optimiser_state_falls_back():
+    st.manual_seed(0)
+    model = mlp([12, 8, 5])
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    x, y = _data()
+    F.cross_entropy(model(st.Tensor(x[:16])), y[:16]).backward()
+    model[0].bias.grad = None  # this parameter's Adam step count falls behind
+    opt.step()
+    step = compile_step(model, "cross_entropy", opt)
+    with pytest.warns(CompileWarning, match="state differs"):
+        step(x[:16], y[:16])
+    assert step.eager_steps == 1

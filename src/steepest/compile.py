@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from .functional.loss import _check_labels
 from .tensor import Tensor
 
 __all__ = ["CompileWarning", "CompiledStep", "compile_step"]
@@ -81,6 +82,10 @@ class _Op:
     def set_grads(self, views: list[np.ndarray]) -> None:
         """Where the gradients of ``params`` go (views of the optimiser's flat buffer)."""
 
+    def grads(self) -> tuple[np.ndarray, ...]:
+        """The gradient arrays of ``params``, in order."""
+        return ()
+
 
 def _zero_row(n: int, dt: np.dtype) -> np.ndarray:
     from .functional.activation import _zero_row as zr
@@ -104,6 +109,9 @@ class _Linear(_Op):
     def set_grads(self, views):
         self.gw = views[0]
         self.gb = views[1] if len(views) > 1 else None
+
+    def grads(self):
+        return (self.gw,) if self.gb is None else (self.gw, self.gb)
 
     def forward(self, a):
         self.a = a
@@ -236,6 +244,9 @@ class _BatchNorm(_Op):
     def set_grads(self, views):
         self.gw, self.gb = views
 
+    def grads(self):
+        return (self.gw, self.gb)
+
     def forward(self, a):
         m = self.m
         factor = 0.0 if m.momentum is None else m.momentum
@@ -324,8 +335,6 @@ class _CrossEntropy:
         self.g = np.ones((), dt) * (1.0 / max(n, 1)) if self.mean else np.ones((), dt)
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> Any:
-        from .functional.loss import _check_labels
-
         n = self.n
         _check_labels("cross_entropy", t, n, self.c)
         z, idx = self.z, self.idx
@@ -476,6 +485,11 @@ def _build(model: Any, loss_fn: Any, opt: Any, x: np.ndarray, y: np.ndarray) -> 
         ops.append(op)
     if len(seen) != len(position):
         raise _Unsupported("optimiser parameters that the model does not use")
+    from .optim import _flat
+
+    if _flat.plan(opt, force=True, need_grads=False) is None:
+        raise _Unsupported("an optimiser whose parameter groups mix dtypes or whose "
+                           "per-parameter state differs between parameters")
     if len(shape) != 2:
         raise _Unsupported(f"a model output of shape {shape} (logits (N, C) expected)")
     return _Plan(ops, _CrossEntropy(n, shape[1], dt, reduction), where)
@@ -502,6 +516,9 @@ class CompiledStep:
         self._warned: set[str] = set()
         self._modules = [m for _, m in model.named_modules()]
         self._clip_params = [p for p in model.parameters() if p.requires_grad]  # as fit
+        from .optim import Optimizer
+
+        self._plain_step = type(optimizer).step is Optimizer.step
         self._pending: Any = None
         self.output: np.ndarray | None = None
         self.captures = 0
@@ -542,21 +559,27 @@ class CompiledStep:
             from .optim import _flat
 
             groups = _flat.plan(opt, force=True, need_grads=False)
-            if groups is None:  # mixed dtypes or diverging per-parameter state
-                raise RuntimeError("CompiledStep: the optimiser's parameter groups cannot "
-                                   "use flat buffers")
-            for op, spots in plan.where:
-                op.set_grads([groups[gi].gviews[j] for gi, j in spots])
+            if groups is None:  # the state diverged between parameters: own arrays
+                for op, _ in plan.where:
+                    op.set_grads([np.empty_like(p.data) for p in op.params])
+            else:
+                for op, spots in plan.where:
+                    op.set_grads([groups[gi].gviews[j] for gi, j in spots])
             g = plan.loss.backward()
             for op in reversed(plan.ops):
                 g = op.backward(g)
                 if not op.need_gx:
                     break
-            for fg in groups:
-                for p, gv in zip(fg.params, fg.gviews):
+            for op, _ in plan.where:
+                for p, gv in zip(op.params, op.grads()):
                     pg = p.grad
                     if pg is None or pg.data is not gv:
                         p.grad = Tensor._make(gv, False, None, 0)
+            if groups is not None and self.grad_clip is None and self._plain_step:
+                # what Optimizer.step does on flat buffers, minus re-finding them
+                if opt.nonfinite == "ignore" or opt._flat_finite(groups):
+                    _flat.update(opt, groups)
+                return
         if self.grad_clip is not None:
             from .optim import clip_grad_norm_
 
