@@ -309,3 +309,35 @@ def test_diverged_optimiser_state_falls_back():
     with pytest.warns(CompileWarning, match="state differs"):
         step(x[:16], y[:16])
     assert step.eager_steps == 1
+
+
+def test_rebuilt_buffers_and_new_param_groups_are_followed():
+    def run(compiled):
+        st.manual_seed(4)
+        model = mlp([12, 16, 5])
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        step = compile_step(model, "cross_entropy", opt)
+        x, y = _data()
+        out = []
+        for k, (xb, yb) in enumerate(_batches(x, y, 16, 8)):
+            if k == 3:  # a checkpoint round trip rebuilds the flat buffers
+                opt.load_state_dict(opt.state_dict())
+                model.load_state_dict(model.state_dict())
+            if k == 5:
+                opt.add_param_group({"params": [st.Tensor(np.zeros(3, np.float32),
+                                                          requires_grad=True)]})
+            if compiled:
+                out.append(float(step(xb, yb).data))
+            else:
+                lval = F.cross_entropy(model(st.Tensor(xb)), yb)
+                opt.zero_grad()
+                lval.backward()
+                opt.step()
+                out.append(float(lval.data))
+        return out, model, opt, step
+
+    ref = run(False)
+    with pytest.warns(CompileWarning, match="does not use"):
+        got = run(True)
+    assert got[3].eager_steps == 3
+    _same(ref, got)

@@ -394,11 +394,12 @@ def _loss_kind(loss_fn: Any) -> str:
 
 
 class _Plan:
-    __slots__ = ("ops", "loss", "where")
+    __slots__ = ("ops", "loss", "where", "groups")
 
     def __init__(self, ops: list[_Op], loss: _CrossEntropy,
                  where: list[tuple[_Op, list[tuple[int, int]]]]) -> None:
         self.ops, self.loss, self.where = ops, loss, where
+        self.groups: list[Any] | None = None  # the flat groups the gradients point into
 
 
 def _build(model: Any, loss_fn: Any, opt: Any, x: np.ndarray, y: np.ndarray) -> _Plan:
@@ -560,9 +561,12 @@ class CompiledStep:
 
             groups = _flat.plan(opt, force=True, need_grads=False)
             if groups is None:  # the state diverged between parameters: own arrays
+                plan.groups = None
                 for op, _ in plan.where:
                     op.set_grads([np.empty_like(p.data) for p in op.params])
-            else:
+            elif plan.groups is None or len(groups) != len(plan.groups) or any(
+                    a is not b for a, b in zip(groups, plan.groups)):
+                plan.groups = groups  # new flat buffers (first call, or rebuilt)
                 for op, spots in plan.where:
                     op.set_grads([groups[gi].gviews[j] for gi, j in spots])
             g = plan.loss.backward()
@@ -592,7 +596,8 @@ class CompiledStep:
             if m._forward_hooks:
                 return f"a forward hook on {type(m).__name__}"
         key = (x.shape, x.dtype.str, y.shape, y.dtype.str,
-               tuple(m.training for m in self._modules))
+               tuple([m.training for m in self._modules]),
+               tuple([len(g["params"]) for g in self.optimizer.param_groups]))
         plan = self._plans.get(key)
         if plan is None:
             try:

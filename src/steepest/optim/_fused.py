@@ -112,8 +112,12 @@ def adam_step(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr:
 
 def _qualifies(*arrays: np.ndarray) -> bool:
     p = arrays[0]
-    return AVAILABLE and p.size >= MIN_SIZE and p.dtype.kind == "f" and all(
-        a.flags.c_contiguous and a.dtype == p.dtype for a in arrays)
+    if not (AVAILABLE and p.size >= MIN_SIZE and p.dtype.kind == "f"):
+        return False  # the common small-tensor case: no per-array checks
+    for a in arrays:
+        if not a.flags.c_contiguous or a.dtype != p.dtype:
+            return False
+    return True
 
 
 def sgd_step(p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, *, lr: float, wd: float,
