@@ -135,8 +135,9 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
     if "threads" in args.only:
         from . import threads as thr
 
-        _section("threads", lambda: thr.run(data, max(1, args.rounds // 2), restore=threads,
-                                            log=_log), results)
+        thr_configs = ("A",) if args.quick else tuple(common.CONFIGS)
+        _section("threads", lambda: thr.run(data, max(1, args.rounds // 2), thr_configs,
+                                            restore=threads, log=_log), results)
     if "op_overhead" in args.only:
         def op_overhead() -> dict[str, Any]:
             from . import op_overhead as mod
