@@ -5,12 +5,13 @@ Design
 * One gather per batch per array: the loader hands an index array to ``dataset[idx]``
   (for a plain :class:`TensorDataset` it calls ``ndarray.take`` on its arrays itself,
   skipping the index checks its own permutation cannot fail), never loops over samples.
-  Measured on this machine for MNIST-size data (60000x784 float32, batch 100), the gathering of a full
-  shuffled epoch costs ~22 ms with per-batch ``np.take`` and the same (~22 ms) when
-  permuting the whole epoch once into a preallocated buffer (``np.take(..., out=buf,
-  mode='clip')``; with the default ``mode='raise'`` NumPy buffers ``out`` and it takes
-  ~70 ms), so the loader uses the simpler per-batch gather. Every batch is then a fresh
-  array the caller owns: mutating it never touches the dataset or another batch.
+  Measured on this machine for MNIST-size data (60000x784 float32, batch 100), the
+  gathering of a full shuffled epoch costs ~22 ms with per-batch ``np.take`` and the
+  same (~22 ms) when permuting the whole epoch once into a preallocated buffer
+  (``np.take(..., out=buf, mode='clip')``; with the default ``mode='raise'`` NumPy
+  buffers ``out`` and it takes ~70 ms), so the loader uses the simpler per-batch gather.
+  Every batch is then a fresh array the caller owns: mutating it never touches the
+  dataset or another batch.
 * The permutation of epoch ``e`` is drawn from
   ``np.random.default_rng(np.random.SeedSequence([seed, e]))``. It depends only on
   ``(seed, e)``, not on how many draws happened before, so resuming a run needs only
