@@ -2,8 +2,10 @@
 
 Sections (``--only`` takes a comma-separated subset):
 
-``training``     seconds per epoch of steepest, PyTorch eager, scikit-learn and the
-                 hand-fused NumPy reference on configs A and B, ratios, test accuracy
+``training``     seconds per epoch of steepest (fit, manual loop, captured step), PyTorch
+                 eager, scikit-learn and the hand-fused NumPy reference on every config of
+                 ``common.CONFIGS`` (A and B), ratios, test accuracy
+``threads``      the same with 1 and with 2 BLAS threads per library (which default is faster)
 ``op_overhead``  per-op overhead of forward+backward on tiny arrays vs PyTorch
 ``optimizers``   one optimiser step on a ~1M-parameter model vs torch.optim
 ``time_to_acc``  seconds/epochs to 97% and 98% test accuracy on config B
@@ -30,7 +32,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-SECTIONS = ("training", "op_overhead", "optimizers", "time_to_acc", "memory", "convnet")
+SECTIONS = ("training", "threads", "op_overhead", "optimizers", "time_to_acc", "memory",
+            "convnet")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 DOCS_TABLE = ROOT / "docs" / "benchmarks_table.md"
@@ -121,7 +124,7 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
         "argv": sys.argv[1:], "sections": args.only,
     }
     data = None
-    if any(s in args.only for s in ("training", "time_to_acc")):
+    if any(s in args.only for s in ("training", "threads", "time_to_acc")):
         data = common.load_data(args.synthetic, args.quick)
         results["data"] = data.describe()
         _log(f"data: {data.source}")
@@ -132,6 +135,12 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
         from . import training
 
         _section("training", lambda: training.run(data, args.rounds, 1, log=_log), results)
+    if "threads" in args.only:
+        from . import threads as thr
+
+        thr_configs = ("A",) if args.quick else tuple(common.CONFIGS)
+        _section("threads", lambda: thr.run(data, max(1, args.rounds // 2), thr_configs,
+                                            restore=threads, log=_log), results)
     if "op_overhead" in args.only:
         def op_overhead() -> dict[str, Any]:
             from . import op_overhead as mod
@@ -249,6 +258,23 @@ def render_markdown(r: dict[str, Any]) -> str:
                              "RSS over baseline (MiB)", "tracemalloc peak (MiB)",
                              "peak RSS / NumPy ref", "increment / NumPy ref"], rows))
 
+    th = r.get("threads")
+    if _ok(th):
+        nb = th.get("numba", {})
+        out.append("\n### BLAS threads: 1 vs 2 (epoch seconds, median; interleaved)\n")
+        out.append(f"numba: {'available' if nb.get('available') else 'not installed'}"
+                   + (f", pool {nb.get('pool')} threads, optimiser kernels on "
+                      f"{nb.get('kernel_threads')}" if nb.get("available") else "") + "\n")
+        rows = []
+        for cname, res in th["configs"].items():
+            for name, v in res["libraries"].items():
+                rows.append([cname, LABELS.get(name, name)]
+                            + [fmt(v["median_s"][str(t)]) for t in th["threads"]]
+                            + [fmt(v["ratio_1_over_2"], ".2f"), v["faster"]])
+        out.append(md_table(["config", "library"]
+                            + [f"{t} thread{'s' if t > 1 else ''} (s)" for t in th["threads"]]
+                            + ["t(1) / t(2)", "faster"], rows))
+
     oo = r.get("op_overhead")
     if _ok(oo):
         out.append("\n### Per-op overhead (forward + backward, 10-op chain on 8 floats)\n")
@@ -294,7 +320,7 @@ def render_markdown(r: dict[str, Any]) -> str:
 
     tg_rows = targets(r)
     if tg_rows:
-        out.append("\n### Targets (issue 8)\n")
+        out.append("\n### Targets (issues 8 and 15)\n")
         out.append(md_table(["target", "measured", "goal", "met"],
                             [[t["target"], t["measured"], t["goal"],
                               "—" if t["met"] is None else ("yes" if t["met"] else "no")]
@@ -326,8 +352,14 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             add(f"config {c}: steepest throughput / PyTorch's", v, "≥ 1.3×",
                 v is not None and v >= 1.3)
             v = q.get("steepest_vs_numpy")
-            add(f"config {c}: steepest throughput / NumPy reference's", v, "≥ 0.9×",
-                v is not None and v >= 0.9)
+            add(f"config {c}: steepest throughput / NumPy reference's", v, "≥ 1.0×",
+                v is not None and v >= 1.0)
+            v = q.get("steepest_loop_vs_numpy")
+            add(f"config {c}: steepest manual loop / NumPy reference's", v, "≥ 1.0×",
+                v is not None and v >= 1.0)
+            v = q.get("steepest_compiled_vs_numpy")
+            add(f"config {c}: steepest captured step / NumPy reference's", v, "≥ 1.2×",
+                v is not None and v >= 1.2)
             v = q.get("steepest_vs_sklearn")
             add(f"config {c}: steepest throughput / scikit-learn's", v, "> 1×",
                 v is not None and v > 1.0)
@@ -376,7 +408,9 @@ def print_summary(r: dict[str, Any]) -> None:
             q = res["throughput_ratios"]
             _log("    steepest vs torch " + _x(q.get("steepest_vs_torch")) + ", vs numpy "
                  + _x(q.get("steepest_vs_numpy")) + ", vs sklearn "
-                 + _x(q.get("steepest_vs_sklearn")))
+                 + _x(q.get("steepest_vs_sklearn")) + "; captured step vs torch "
+                 + _x(q.get("steepest_compiled_vs_torch")) + ", vs numpy "
+                 + _x(q.get("steepest_compiled_vs_numpy")))
     rows = targets(r)
     if rows:
         _log("\ntargets:")

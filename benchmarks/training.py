@@ -7,6 +7,8 @@ Competitors (all float32, all with the same number of BLAS/intra-op threads):
                    progress=False)``: what a user writes; the headline number.
 ``steepest_loop``  a minimal manual loop: ``model(Tensor(xb))``, ``F.cross_entropy``,
                    ``zero_grad``, ``backward``, ``step`` (shows fit's own overhead).
+``steepest_compiled``  the captured step, ``steepest.compile_step(model, loss, opt)``,
+                   called once per batch (no graph building; bit-identical results).
 ``torch``          PyTorch eager, the same manual loop; batches by ``index_select`` on
                    tensors that share memory with the NumPy arrays (not torch's
                    per-sample ``DataLoader``, which would be much slower).
@@ -34,11 +36,12 @@ import numpy as np
 from .common import CONFIGS, Data, describe_config, interleaved, permutation, summary
 from .reference import ReferenceMLP
 
-LIBRARIES = ("steepest", "steepest_loop", "torch", "numpy", "sklearn")
+LIBRARIES = ("steepest", "steepest_loop", "steepest_compiled", "torch", "numpy", "sklearn")
 LABELS = {
     "steepest": "steepest (fit)",
     "steepest_loop": "steepest (manual loop)",
     "steepest_arrays": "steepest (fit on arrays)",
+    "steepest_compiled": "steepest (captured step)",
     "torch": "PyTorch eager",
     "numpy": "NumPy reference (hand-fused)",
     "sklearn": "scikit-learn MLPClassifier",
@@ -166,6 +169,29 @@ class SteepestLoop(SteepestFit):
         self.last_loss = total / len(order)
 
 
+class SteepestCompiled(SteepestFit):
+    """``steepest.compile_step(model, loss, opt)`` called once per batch of the same
+    permutation (the captured step: no graph, preallocated buffers)."""
+
+    name = "steepest_compiled"
+
+    def __init__(self, config, data, weights, seed) -> None:
+        super().__init__(config, data, weights, seed)
+        from steepest.compile import compile_step
+
+        self.step = compile_step(self.model, self.loss, self.opt)
+
+    def train_epoch(self, k: int) -> None:
+        x, y = self.data.x_train, self.data.y_train
+        order = self.order(k)
+        step, bs = self.step, self.bs
+        total = 0.0
+        for s in range(0, len(order), bs):
+            idx = order[s:s + bs]
+            total += float(step(np.take(x, idx, axis=0), np.take(y, idx)).data) * len(idx)
+        self.last_loss = total / len(order)
+
+
 class TorchEager(Competitor):
     name = "torch"
 
@@ -287,7 +313,7 @@ class SklearnMLP(Competitor):
 
 
 COMPETITORS: dict[str, type[Competitor]] = {
-    c.name: c for c in (SteepestFit, SteepestFitArrays, SteepestLoop, TorchEager,
+    c.name: c for c in (SteepestFit, SteepestFitArrays, SteepestLoop, SteepestCompiled, TorchEager,
                         NumpyReference, SklearnMLP)
 }
 
@@ -341,8 +367,9 @@ def run_config(cname: str, data: Data, rounds: int, warmup: int = 1,
 
 
 def run(data: Data, rounds: int, warmup: int = 1, libraries: Sequence[str] = LIBRARIES,
-        configs: Sequence[str] = ("A", "B"), seed: int = 0,
+        configs: Sequence[str] = tuple(CONFIGS), seed: int = 0,
         log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every config of ``common.CONFIGS`` (a new entry there, e.g. config C, joins here)."""
     return {c: run_config(c, data, rounds, warmup, libraries, seed, log) for c in configs}
 
 

@@ -20,7 +20,7 @@ from benchmarks import __main__ as suite  # noqa: E402
 from benchmarks import common, training  # noqa: E402
 from benchmarks.reference import ReferenceMLP  # noqa: E402
 
-SECTIONS = "training,op_overhead,time_to_acc,memory"
+SECTIONS = "training,threads,op_overhead,time_to_acc,memory"
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,19 @@ def test_quick_writes_json_and_table(quick):
     table = (out / "table.md").read_text()
     assert "config A" in table and "config B" in table and "Targets" in table
     assert "PyTorch eager" in table and "NumPy reference" in table
+
+
+def test_thread_comparison_covers_every_library(quick):
+    out, results = quick
+    th = results["threads"]
+    assert th["threads"] == [1, 2]
+    for cname in ("A",):  # quick mode: config A only (two threads are slow on a busy CI)
+        libs = th["configs"][cname]["libraries"]
+        assert set(libs) == {"steepest", "steepest_compiled", "torch", "numpy"}
+        for v in libs.values():
+            assert all(_pos(v["median_s"][t]) for t in ("1", "2"))
+            assert _pos(v["ratio_1_over_2"]) and v["faster"] in ("1", "2")
+    assert "BLAS threads: 1 vs 2" in (out / "table.md").read_text()
 
 
 def test_training_numbers_are_sane(quick):

@@ -80,6 +80,7 @@ __version__ = "0.1.0"
 
 # Layers, losses and serialization build on the core above (import order matters).
 from . import data, functional, inspect, nn, optim, train  # noqa: E402
+from .compile import CompiledStep, CompileWarning, compile_step  # noqa: E402
 from .data import datasets  # noqa: E402
 from .quantize import quantize  # noqa: E402
 from .serialization import load, save  # noqa: E402
@@ -107,6 +108,7 @@ __all__ = [
     "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
     "save_model",
     "quantize", "verify",
+    "CompiledStep", "CompileWarning", "compile_step",
 ]
 
 # -- vocabulary: torch's names for creation, math, scans, indexing, shapes, sorting and

@@ -110,6 +110,9 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over the ranks of 'mpiexec -n N' (--batch-size is per "
                         "rank; needs pip install \"steepest[mpi]\")")
+    p.add_argument("--compile", action="store_true",
+                   help="train with the captured step (steepest.compile_step): same "
+                        "results, no graph building per step")
 
 
 def _threads_arg(text: str) -> int | str:
@@ -194,7 +197,8 @@ def _run_train(args: argparse.Namespace) -> int:
                                               else True)
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
                                progress=progress, log=log, threads=args.threads,
-                               distributed=session is not None)
+                               distributed=session is not None,
+                               compile=args.compile)
     if result.get("interrupted"):
         print(f"interrupted; resume with: steepest train --out {cfg.out} --resume",
               file=sys.stderr)

@@ -305,7 +305,8 @@ def _clean_temps(out: Path) -> None:
 def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
                       progress: Any = True, log: Any = print,
                       threads: int | str | None = "auto",
-                      distributed: bool = False) -> dict[str, Any]:
+                      distributed: bool = False,
+                      compile: bool = False) -> dict[str, Any]:  # noqa: A002
     """Run a whole training job; returns the metrics written to ``metrics.json``.
 
     Every setting and the data are checked before the run folder is created or touched;
@@ -313,6 +314,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     refused or concurrent command changes nothing on disk. On resume the settings must be
     those recorded when the run started (except :data:`~steepest.config.RESUME_MAY_CHANGE`).
     ``distributed``: data-parallel over MPI ranks; only rank 0 locks and writes the folder.
+    ``compile=True`` trains with the captured step (``fit(..., compile=True)``).
     """
     from .config import RESUME_MAY_CHANGE
     from .runlock import run_lock
@@ -405,7 +407,8 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                           batch_size=cfg.batch_size, metrics=metrics, callbacks=callbacks,
                           scheduler=sched, grad_clip=cfg.grad_clip, seed=cfg.seed,
                           checkpoint=ckpt_path, resume=ckpt_path if resume else None,
-                          progress=progress, threads=threads, distributed=distributed)
+                          progress=progress, threads=threads, distributed=distributed,
+                          compile=compile)
             if history.interrupted:
                 return {"interrupted": True, "checkpoint": str(ckpt_path)}
             test = evaluate(model, base_loss, (x_te, y_te), metrics)

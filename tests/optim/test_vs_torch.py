@@ -172,17 +172,42 @@ def test_float32_stays_float32(name):
 
 
 def test_update_is_in_place():
-    """p.data is never rebound: other code holds references to the arrays."""
+    """With ``flat = False`` p.data is never rebound (other code may hold the arrays)."""
     for name, (cls, _, opts) in CASES.items():
         for kw in opts:
             sp = st_params(make_params())
             before = [p.data for p in sp]
             opt = cls(sp, **kw)
+            opt.flat = False
             for grads in grad_sequence(3):
                 for p, g in zip(sp, grads):
                     p.grad = st.Tensor(g)
                 opt.step()
             assert all(p.data is a for p, a in zip(sp, before)), name
+
+
+def test_flat_buffers_rebind_once_then_update_in_place():
+    """The flat path rebinds p.data once (to its view of the group's flat buffer), then
+    updates that view in place; the values equal the per-tensor path exactly."""
+    for name, (cls, _, opts) in CASES.items():
+        for kw in opts:
+            flat, plain = st_params(make_params()), st_params(make_params())
+            o1, o2 = cls(flat, **kw), cls(plain, **kw)
+            o2.flat = False
+            views = None
+            for grads in grad_sequence(3):
+                for p, q, g in zip(flat, plain, grads):
+                    p.grad, q.grad = st.Tensor(g), st.Tensor(g.copy())
+                o1.step()
+                o2.step()
+                if views is None:
+                    views = [p.data for p in flat]
+                assert all(p.data is v for p, v in zip(flat, views)), name
+            for p, q in zip(flat, plain):
+                np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+            if o1._elementwise:
+                base = views[0].base
+                assert all(v.base is base for v in views), name
 
 
 def test_gradients_are_not_modified():

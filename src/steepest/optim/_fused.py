@@ -69,7 +69,14 @@ def _sgd_ploop(p, g, b, lr, wd, neg, mom, damp_w, nesterov):  # noqa: PLR0913
             b[i] = bi
 
 
+def _sgd_plain_loop(p, g, lr):
+    """p ← p − g·lr: plain SGD without decay, in one serial, vectorisable pass."""
+    for i in range(p.size):
+        p[i] = p[i] - g[i] * lr
+
+
 if AVAILABLE:  # pragma: no branch
+    _sgd_plain = numba.njit(cache=True)(_sgd_plain_loop)
     _sgd_one = numba.njit(inline="always", cache=True)(_sgd_one)
     _sgd_parallel = numba.njit(parallel=True, cache=True)(_sgd_ploop)
     _adam_one = numba.njit(inline="always", cache=True)(_adam_one)
@@ -105,15 +112,28 @@ def adam_step(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr:
 
 def _qualifies(*arrays: np.ndarray) -> bool:
     p = arrays[0]
-    return AVAILABLE and p.size >= MIN_SIZE and p.dtype.kind == "f" and all(
-        a.flags.c_contiguous and a.dtype == p.dtype for a in arrays)
+    if not (AVAILABLE and p.size >= MIN_SIZE and p.dtype.kind == "f"):
+        return False  # the common small-tensor case: no per-array checks
+    for a in arrays:
+        if not a.flags.c_contiguous or a.dtype != p.dtype:
+            return False
+    return True
 
 
 def sgd_step(p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, *, lr: float, wd: float,
              maximize: bool, momentum: float, dampening: float, nesterov: bool) -> bool:
-    """One fused SGD-with-momentum update (existing buffer) in place; False when the arrays
-    do not qualify. Plain SGD stays on NumPy: two passes, nothing to fuse."""
-    if momentum == 0 or buf is None or not _qualifies(p, g, buf):
+    """One fused SGD update in place: with momentum (existing buffer), or plain SGD
+    without decay; False when the arrays do not qualify.
+
+    Plain SGD is one serial pass p ← p − g·lr (no thread pool; ~2x NumPy's two passes,
+    which also need a scratch array that is cold right after a backward); with weight
+    decay or maximize it stays on NumPy."""
+    if momentum == 0:
+        if wd != 0 or maximize or not _qualifies(p, g):
+            return False
+        _sgd_plain(p.reshape(-1), g.reshape(-1), p.dtype.type(lr))
+        return True
+    if buf is None or not _qualifies(p, g, buf):
         return False
     b = buf
     t: Any = p.dtype.type

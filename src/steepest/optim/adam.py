@@ -60,6 +60,7 @@ class Adam(Optimizer):
     """
 
     _array_state = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _elementwise = True
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
@@ -142,6 +143,7 @@ class NAdam(Optimizer):
     """
 
     _array_state = ("exp_avg", "exp_avg_sq")
+    _elementwise = True
 
     def __init__(self, params: Any, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum_decay: float = 4e-3,

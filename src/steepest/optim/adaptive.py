@@ -36,6 +36,7 @@ class Adagrad(Optimizer):
     """
 
     _array_state = ("sum",)
+    _elementwise = True
 
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
@@ -86,6 +87,7 @@ class RMSprop(Optimizer):
     """
 
     _array_state = ("square_avg", "momentum_buffer", "grad_avg")
+    _elementwise = True
 
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
@@ -150,6 +152,7 @@ class Adadelta(Optimizer):
     """
 
     _array_state = ("square_avg", "acc_delta")
+    _elementwise = True
 
     def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, *, maximize: bool = False,

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor
+from . import _flat
 
 __all__ = ["NonFiniteGradientError", "Optimizer", "required"]
 
@@ -100,6 +101,11 @@ class Optimizer:
     _array_state: tuple[str, ...] = ()
     #: the method works on one flat vector of all parameters: no parameter groups
     _single_group = False
+    #: ``_update`` is elementwise (the same arithmetic on every element), so it may run once
+    #: over one flat buffer per group (see :mod:`steepest.optim._flat`)
+    _elementwise = False
+    #: use the flat buffers when ``_elementwise`` (set False to keep per-tensor updates)
+    flat = True
 
     def __init__(self, params: Any, defaults: dict[str, Any], *,
                  nonfinite: str = "raise") -> None:
@@ -279,6 +285,14 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        if self._elementwise and self.flat:
+            groups = _flat.plan(self)
+            if groups is not None:  # one flat buffer per group: a few vectorised calls
+                _flat.gather(self, groups)
+                if self.nonfinite == "ignore" or self._flat_finite(groups):
+                    _flat.update(self, groups)
+                return loss
+            self.__dict__["_flat_groups"] = []  # the plain path below changes the state
         if not self._check_grads():
             return loss
         index = 0
@@ -297,6 +311,14 @@ class Optimizer:
             if params:
                 self._update(group, params, grads, states)
         return loss
+
+    def _flat_finite(self, groups: list[Any]) -> bool:
+        """One finiteness test per group on its flat gradient; on doubt the per-tensor check
+        names the culprit (and raises, or counts the skipped step)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if all(_all_finite(fg.grad) for fg in groups):
+                return True
+            return self._check_grads_unguarded()
 
     def _update(self, group: dict[str, Any], params: list[np.ndarray],
                 grads: list[np.ndarray], states: list[dict[str, Any]]) -> None:

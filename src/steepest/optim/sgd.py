@@ -49,6 +49,7 @@ class SGD(Optimizer):
     """
 
     _array_state = ("momentum_buffer",)
+    _elementwise = True
 
     def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
@@ -114,6 +115,7 @@ class Momentum(Optimizer):
     """
 
     _array_state = ("velocity",)
+    _elementwise = True
 
     def __init__(self, params: Any, lr: float = 0.01, momentum: float = 0.9,
                  weight_decay: float = 0.0, *, nonfinite: str = "raise") -> None:

@@ -141,6 +141,7 @@ def fit(
     handle_interrupt: bool = True,
     threads: int | str | None = "auto",
     distributed: bool = False,
+    compile: bool = False,  # noqa: A002 - the name users know from torch.compile
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
@@ -176,6 +177,10 @@ def fit(
         Data-parallel over the ranks of ``mpiexec -n N`` (``steepest.distributed``):
         ``batch_size`` is per rank, the result equals one process with ``N * batch_size``;
         only rank 0 writes files; Ctrl-C or an error on any rank stops every rank.
+    compile : bool
+        Run each step through :func:`steepest.compile_step` (captured once per batch
+        shape, then replayed without building a graph); results are bit-identical to the
+        eager loop, and what cannot be captured runs eagerly with a one-time warning.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -193,6 +198,14 @@ def fit(
     elif progress:
         callbacks.append(ProgressBar())
     params = [p for p in model.parameters() if p.requires_grad]
+    captured = None
+    if compile and distributed:
+        raise ValueError("fit: compile=True and distributed=True cannot be combined (the "
+                         "captured step does not all-reduce gradients); drop one of them")
+    if compile:
+        from ..compile import compile_step
+
+        captured = compile_step(model, loss_fn, optimizer, grad_clip=grad_clip)
 
     from ..nn import check_symmetry
 
@@ -247,21 +260,28 @@ def fit(
             if not skip:
                 loader.set_epoch(epoch)  # else the restored loader resumes mid-epoch
             for step, (xb, yb) in enumerate(loader, start=skip):
-                out = model(Tensor(xb))
-                lval = loss_fn(out, yb)
+                if captured is not None:
+                    lval = captured.forward(xb, yb)
+                    out = Tensor(captured.output)
+                else:
+                    out = model(Tensor(xb))
+                    lval = loss_fn(out, yb)
                 value = float(lval.data)
                 if not math.isfinite(value):
                     raise TrainingDiverged(
                         f"fit: the loss became {value} at epoch {epoch + 1}, step {step + 1}; "
                         f"try a smaller learning rate, gradient clipping (grad_clip=...) or "
                         f"check the inputs for extreme values")
-                optimizer.zero_grad()
-                lval.backward()
-                if dist is not None:
-                    dist.sync()
-                if grad_clip is not None:
-                    clip_grad_norm_(params, grad_clip)
-                optimizer.step()
+                if captured is not None:
+                    captured.update()  # backward, clipping and the update, captured
+                else:
+                    optimizer.zero_grad()
+                    lval.backward()
+                    if dist is not None:
+                        dist.sync()
+                    if grad_clip is not None:
+                        clip_grad_norm_(params, grad_clip)
+                    optimizer.step()
                 n = len(xb)
                 sums["n"] += n
                 sums["loss"] += value * n
