@@ -57,6 +57,7 @@ __version__ = "0.1.0"
 from . import data, functional, inspect, nn, optim, train  # noqa: E402
 from .data import datasets  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from .dlpack import from_dlpack  # noqa: E402  (interop: DLPack exchange)
 
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GradcheckResult", "Tensor", "abs",
@@ -66,4 +67,5 @@ __all__ = [
     "reshape", "set_rng_state", "split", "sqrt", "squeeze", "stack", "std", "sum", "sum_to",
     "swapaxes", "tensor", "transpose", "var", "where",
     "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
+    "from_dlpack",
 ]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import safetensors_io as _safetensors
 from .atomic import atomic_open
 from .tensor import Tensor
 
@@ -84,13 +85,18 @@ class _Writer:
                         f"bool, str, None")
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
+def save(obj: Any, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> None:
     """Write ``obj`` (nested dicts/lists/tuples of arrays, Tensors and plain values) to
     ``path`` atomically, in the safe ``.npz`` format described in this module.
 
-    The path is used exactly as given (no suffix is added).
+    The path is used exactly as given (no suffix is added). A ``.safetensors`` path writes
+    a flat state dict in that format instead, with ``metadata`` in its header.
     """
     path = os.fspath(path)
+    if _safetensors.is_safetensors_path(path):
+        return _safetensors.save_file(obj, path, metadata)
+    if metadata is not None:
+        raise ValueError(f"save: metadata= is stored by .safetensors files only, not {path!r}")
     w = _Writer()
     root = w.encode(obj, "obj")
     manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root})
@@ -203,6 +209,8 @@ def load(path: str | os.PathLike) -> Any:
         of NumPy arrays; the message names the file.
     """
     path = os.fspath(path)
+    if _safetensors.is_safetensors_path(path):
+        return _safetensors.load_file(path)
     with open(path, "rb") as f:
         head = f.read(8)
         if not head:
