@@ -27,7 +27,12 @@ try:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.preprocessing import LabelBinarizer
     from sklearn.utils.multiclass import type_of_target, unique_labels
-    from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+    from sklearn.utils.validation import (
+        check_is_fitted,
+        check_random_state,
+        column_or_1d,
+        validate_data,
+    )
 except ImportError as exc:  # pragma: no cover - the module is only useful with sklearn
     raise ImportError('steepest.sklearn needs scikit-learn: pip install "steepest[sklearn]"'
                       ) from exc
@@ -375,7 +380,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         X, y = validate_data(self, X, y, reset=first, multi_output=True,
                              dtype=(np.float64, np.float32))
         if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
+            y = column_or_1d(y, warn=True)
         target = type_of_target(y)
         if target not in ("binary", "multiclass", "multilabel-indicator"):
             raise ValueError(f"{type(self).__name__}: Unknown label type {target!r}; "
@@ -514,3 +519,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         out = self._forward(X).astype(np.float64)
         return out.ravel() if self._y_1d else out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
