@@ -5,6 +5,7 @@
     steepest predict RUN_DIR INPUTS.npy [--out F]    predict classes/values for inputs
     steepest experiment NAME | --list                the classic experiments
     steepest tune --config search.toml               hyperparameter search
+    steepest export RUN_DIR model.onnx               the trained model as ONNX
 
 User errors print one line to stderr and exit with code 2 (no traceback).
 """
@@ -93,6 +94,9 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no live progress bar (one line per epoch is still printed)")
     p.add_argument("--quiet", action="store_true", help="print only the result")
+    p.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
+                   help="write TensorBoard logs (default DIR: OUT/tensorboard); needs "
+                        "pip install 'steepest[tensorboard]'")
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -123,8 +127,15 @@ def _run_train(args: argparse.Namespace) -> int:
           f"batch {cfg.batch_size} -> {cfg.out}")
     progress: Any = False if args.quiet else (ProgressBar(live=False) if args.no_progress
                                               else True)
+    extra: list[Any] = []
+    if args.tensorboard is not None:
+        from .train import TensorBoard
+
+        extra.append(TensorBoard(args.tensorboard or Path(cfg.out) / "tensorboard",
+                                 hparams=json.loads(cfg.to_json())))
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
-                               progress=progress, log=(lambda *a: None) if args.quiet else print)
+                               progress=progress, log=(lambda *a: None) if args.quiet else print,
+                               callbacks=extra)
     if result.get("interrupted"):
         print(f"interrupted; resume with: steepest train --out {cfg.out} --resume",
               file=sys.stderr)
@@ -210,7 +221,8 @@ def _version() -> str:
     return f"steepest {__version__}"
 
 
-PLUGINS = {"experiment": "steepest.experiments.cli", "tune": "steepest.tune.cli"}
+PLUGINS = {"experiment": "steepest.experiments.cli", "tune": "steepest.tune.cli",
+           "export": "steepest.onnx.cli"}
 
 
 def _plugins() -> dict[str, Any]:

@@ -220,8 +220,10 @@ def plot_history(history: Any, path: Path, title: str) -> None:
 
 
 def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
-                      progress: Any = True, log: Any = print) -> dict[str, Any]:
-    """Run a whole training job; returns the metrics written to ``metrics.json``."""
+                      progress: Any = True, log: Any = print, callbacks: Any = ()
+                      ) -> dict[str, Any]:
+    """Run a whole training job; returns the metrics written to ``metrics.json``.
+    ``callbacks`` are added to the run's own (e.g. a TensorBoard logger)."""
     out = Path(cfg.out)
     model_path, ckpt_path = out / MODEL_FILE, out / CHECKPOINT_FILE
     if not resume and not overwrite:
@@ -272,7 +274,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     loss = build_loss(cfg, model, data.task)
     base_loss, metrics = task_loss_and_metrics(data.task)
     out.mkdir(parents=True, exist_ok=True)
-    callbacks: list[Any] = [CSVLogger(out / "history.csv")]
+    callbacks = [CSVLogger(out / "history.csv"), *callbacks]
     if cfg.early_stopping is not None:
         if val is None:
             raise ConfigError("early_stopping needs a validation set (val_fraction > 0)")
