@@ -56,8 +56,8 @@ __version__ = "0.1.0"
 # Layers, losses and serialization build on the core above (import order matters).
 from . import data, functional, inspect, nn, optim, train  # noqa: E402
 from .data import datasets  # noqa: E402
-from .serialization import load, save  # noqa: E402
 from .dlpack import from_dlpack  # noqa: E402  (interop: DLPack exchange)
+from .serialization import load, save  # noqa: E402
 
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GradcheckResult", "Tensor", "abs",
