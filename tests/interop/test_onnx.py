@@ -155,3 +155,73 @@ def test_register_module_converter(tmp_path):
         from steepest.onnx.exporter import MODULE_CONVERTERS
 
         MODULE_CONVERTERS.pop("Doubler")
+
+
+# -- layer converters registered by name (Conv, pools, LayerNorm, Embedding) ----------------
+# The layers themselves live in other modules; here each converter is checked against a
+# stand-in module of the same name that carries PyTorch's attributes and computes its
+# output with torch, so onnxruntime is compared with torch's own result.
+
+torch = pytest.importorskip("torch")
+
+
+def _stub(torch_module):
+    class Stub(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.t = torch_module.eval()
+            for k, v in vars(torch_module).items():
+                if not k.startswith("_") and k != "training":
+                    object.__setattr__(self, k, v)
+            for k, p in torch_module.named_parameters(recurse=False):
+                setattr(self, k, nn.Parameter(p.detach().numpy()))
+            for k in ("weight", "bias"):
+                if not hasattr(self, k):
+                    object.__setattr__(self, k, None)
+
+        def forward(self, x):
+            with torch.no_grad():
+                y = self.t(torch.from_numpy(x.data)).numpy()
+            return st.Tensor(y)
+
+    Stub.__name__ = type(torch_module).__name__
+    return Stub()
+
+
+LAYERS = [
+    (lambda: torch.nn.Conv2d(3, 4, 3, padding=1, stride=2, groups=1), (3, 9, 9)),
+    (lambda: torch.nn.Conv2d(4, 4, 3, padding="same", dilation=2, groups=2), (4, 8, 8)),
+    (lambda: torch.nn.Conv1d(2, 3, 5, padding=2, bias=False), (2, 11)),
+    (lambda: torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1, output_padding=1),
+     (3, 5, 5)),
+    (lambda: torch.nn.MaxPool2d(3, stride=2, padding=1), (2, 9, 9)),
+    (lambda: torch.nn.MaxPool2d(2, ceil_mode=True), (2, 7, 7)),
+    (lambda: torch.nn.AvgPool2d(2), (2, 8, 8)),
+    (lambda: torch.nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False), (2, 6, 6)),
+    (lambda: torch.nn.AdaptiveAvgPool2d(1), (3, 5, 5)),
+    (lambda: torch.nn.AdaptiveAvgPool2d((2, 3)), (3, 4, 6)),
+    (lambda: torch.nn.AdaptiveMaxPool2d(1), (3, 5, 5)),
+    (lambda: torch.nn.LayerNorm(6), (4, 6)),
+    (lambda: torch.nn.LayerNorm((4, 6), elementwise_affine=False), (4, 6)),
+]
+
+
+@pytest.mark.parametrize("make,shape", LAYERS, ids=lambda v: "" if isinstance(v, tuple)
+                         else repr(v()))
+def test_layer_converters_match_torch(make, shape, tmp_path):
+    torch.manual_seed(0)
+    layer = make()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.uniform_(-1, 1)
+    proto = _roundtrip(_stub(layer), tmp_path, shape=shape, example_batch=2, batch=5)
+    assert len(proto.graph.node) <= 2  # one ONNX op per layer (plus a Cast at most)
+
+
+def test_embedding_converter(tmp_path):
+    torch.manual_seed(0)
+    m = _stub(torch.nn.Embedding(10, 4))
+    idx = np.array([[1, 2, 3], [0, 9, 4]], dtype=np.int64)
+    export(m, idx, tmp_path / "e.onnx")
+    x = np.random.default_rng(0).integers(0, 10, (6, 3))
+    np.testing.assert_allclose(_run(tmp_path / "e.onnx", x), m(st.Tensor(x)).data, rtol=1e-6)

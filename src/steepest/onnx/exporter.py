@@ -324,7 +324,7 @@ def export(model: Any, example_input: Any, path: str | os.PathLike | None = None
     first operation without a converter.
     """
     onnx = _onnx()
-    from . import converters  # noqa: F401  (registers the built-in converters)
+    from . import converters, layers  # noqa: F401  (register the built-in converters)
 
     arr = np.asarray(example_input.data if isinstance(example_input, Tensor)
                      else example_input)
