@@ -225,3 +225,20 @@ def test_embedding_converter(tmp_path):
     export(m, idx, tmp_path / "e.onnx")
     x = np.random.default_rng(0).integers(0, 10, (6, 3))
     np.testing.assert_allclose(_run(tmp_path / "e.onnx", x), m(st.Tensor(x)).data, rtol=1e-6)
+
+
+@pytest.mark.parametrize("opset", [13, 18, 21])
+def test_other_opsets(opset, tmp_path):
+    class Reduce(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+
+        def forward(self, x):
+            h = self.lin(x)
+            return (h.sum(axis=1, keepdims=True) + h.mean(axis=1, keepdims=True)
+                    - h.max(axis=1, keepdims=True) * h.min(axis=1, keepdims=True))
+
+    st.manual_seed(5)
+    proto = _roundtrip(Reduce(), tmp_path, shape=(4,), opset=opset)
+    assert proto.opset_import[0].version == opset

@@ -358,7 +358,8 @@ def export(model: Any, example_input: Any, path: str | os.PathLike | None = None
     proto = onnx.helper.make_model(
         graph, producer_name="steepest", producer_version=_version(),
         opset_imports=[onnx.helper.make_opsetid("", int(opset))])
-    proto.ir_version = min(proto.ir_version, 8 if opset <= 17 else proto.ir_version)
+    # the oldest IR version that carries this opset, so older runtimes load the file too
+    proto.ir_version = min(proto.ir_version, 8 if opset <= 17 else 9 if opset <= 20 else 10)
     if check:
         onnx.checker.check_model(proto, full_check=True)
     if path is not None:
