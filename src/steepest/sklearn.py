@@ -18,16 +18,18 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
-from collections.abc import Iterator
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 try:
+    from scipy.special import expit
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.preprocessing import LabelBinarizer
+    from sklearn.utils.metaestimators import available_if
     from sklearn.utils.multiclass import type_of_target, unique_labels
     from sklearn.utils.validation import (
         check_is_fitted,
@@ -63,6 +65,14 @@ def _optimizer_names() -> dict[str, type]:
                 cls is not optim.Optimizer):
             out[name.lower()] = cls
     return out
+
+
+def _stochastic(est: Any) -> bool:
+    """``partial_fit`` exists only for stochastic solvers (as in scikit-learn)."""
+    if est.solver == "lbfgs":
+        raise AttributeError(f"partial_fit is only available for stochastic solvers; "
+                             f"{est.solver!r} is not one")
+    return True
 
 
 #: multiply-adds per GEMM batch below which BLAS runs on one thread: for matrices this
@@ -171,10 +181,11 @@ class _BaseMLP(BaseEstimator):
         return [int(h) for h in hidden]
 
     # -- the network ----------------------------------------------------------------------
-    def _build(self, sizes: list[int], rng: np.random.Generator) -> nn.Sequential:
+    def _build(self, sizes: list[int], rng: np.random.Generator, dtype: Any = None
+               ) -> nn.Sequential:
         """Linear → [BatchNorm] → activation → [Dropout] per hidden layer, Glorot uniform
         weights (scikit-learn's: bound √(6/(fan_in+fan_out)), ×√2 for the logistic)."""
-        dt = np.dtype(self.dtype)
+        dt = np.dtype(self.dtype if dtype is None else dtype)
         act = _ACTIVATIONS[self.activation]
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -214,9 +225,17 @@ class _BaseMLP(BaseEstimator):
         self.intercepts_ = [m.bias.data.astype(np.float64) for m in lins]
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
-        self.model_.eval()
+        """The network's output in float64 from the trained weights: predictions of a row
+        do not depend on which other rows share its batch (float32 GEMMs round
+        differently for different batch sizes)."""
         work = len(x) * sum(c.size for c in self.coefs_) if hasattr(self, "coefs_") else 0
         with no_grad(), _blas_threads(work):
+            return self._infer(Tensor(np.asarray(x, dtype=np.float64))).data
+
+    def _val_forward(self, x: np.ndarray) -> np.ndarray:
+        """The output during training (the float32 model, for validation scores)."""
+        self.model_.eval()
+        with no_grad():
             return self.model_(Tensor(x.astype(self.dtype, copy=False))).data
 
     # -- fitting --------------------------------------------------------------------------
@@ -227,6 +246,9 @@ class _BaseMLP(BaseEstimator):
         if not first and X.shape[1] != self.n_features_in_:
             raise ValueError(f"{type(self).__name__}: X has {X.shape[1]} features, but the "
                              f"model was fitted with {self.n_features_in_} features")
+        if self.batch_norm and len(X) < 2:
+            raise ValueError(f"{type(self).__name__}: batch_norm needs more than 1 sample per "
+                             f"batch, got n_samples={len(X)}")
         if incremental and self.solver == "lbfgs":
             raise AttributeError(f"partial_fit is only available for stochastic solvers; "
                                  f"{self.solver!r} is not one")
@@ -244,7 +266,8 @@ class _BaseMLP(BaseEstimator):
         manual_seed(seed)
         if first:
             self.n_outputs_ = y.shape[1]
-            self.model_ = self._build([X.shape[1], *hidden, self.n_outputs_], rng)
+            self._sizes = [X.shape[1], *hidden, self.n_outputs_]
+            self.model_ = self._build(self._sizes, rng)
             self.n_layers_ = len(hidden) + 2
             self.out_activation_ = self._out_activation()
             self.loss_curve_ = []
@@ -268,6 +291,9 @@ class _BaseMLP(BaseEstimator):
         else:
             self._fit_stochastic(X, y, rng, incremental)
         self._sync_attributes()
+        self._infer = self._build(self._sizes, np.random.default_rng(0), np.float64)
+        self._infer.load_state_dict(self.model_.state_dict())
+        self._infer.eval()
 
     def _loss(self, out: Tensor, y: np.ndarray) -> Tensor:
         raise NotImplementedError
@@ -315,8 +341,9 @@ class _BaseMLP(BaseEstimator):
         if early:
             n_val = max(1, int(round(self.validation_fraction * len(X))))
             if len(X) - n_val < 1:
-                raise ValueError(f"{type(self).__name__}: too few samples ({len(X)}) for a "
-                                 f"validation_fraction of {self.validation_fraction}")
+                raise ValueError(f"{type(self).__name__}: too few samples (n_samples="
+                                 f"{len(X)}) for a validation_fraction of "
+                                 f"{self.validation_fraction}")
             idx = rng.permutation(len(X))
             strat = self._stratified_split(idx, y, n_val)
             tr, va = strat if strat is not None else (idx[n_val:], idx[:n_val])
@@ -426,6 +453,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Fit the model to data ``X`` and labels ``y``."""
         return self._fit(X, y, incremental=False)
 
+    @available_if(_stochastic)
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over ``X``; ``classes`` (all labels) is required on the first call."""
         if not hasattr(self, "model_") and classes is None:
@@ -461,7 +489,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return float(np.mean(np.all((pred > 0) == (y > 0.5), axis=1)))
 
     def _decision(self, X: np.ndarray) -> np.ndarray:
-        return self._forward(X)
+        return self._val_forward(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, one column per entry of ``classes_``."""
@@ -472,7 +500,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             z = z - z.max(axis=1, keepdims=True)
             e = np.exp(z)
             return e / e.sum(axis=1, keepdims=True)
-        p = 1.0 / (1.0 + np.exp(-z))
+        if len(self.classes_) == 1 and not self._multilabel:
+            return np.ones((len(z), 1))
+        eps = float(np.finfo(np.float64).eps)  # keep 0 < p < 1 (saturated logits)
+        p = np.clip(expit(z), eps, 1.0 - eps)
         if p.shape[1] == 1 and len(self.classes_) <= 2 and not self._multilabel:
             return np.hstack([1.0 - p, p])
         return p
@@ -494,6 +525,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return self.classes_[z.argmax(axis=1)]
         if self._multilabel:
             return (z > 0).astype(int)
+        if len(self.classes_) == 1:
+            return np.full(len(z), self.classes_[0])
         return self.classes_[(z[:, 0] > 0).astype(int)]
 
     def __sklearn_tags__(self) -> Any:
@@ -521,6 +554,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Fit the model to data ``X`` and targets ``y`` (1-D, or 2-D for several)."""
         return self._fit(X, y, incremental=False)
 
+    @available_if(_stochastic)
     def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
         """One epoch over ``X`` (continuing from the current weights)."""
         return self._fit(X, y, incremental=True)
@@ -529,7 +563,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return F.mse_loss(out, y.astype(out.dtype, copy=False)) * 0.5
 
     def _val_score(self, x: np.ndarray, y: np.ndarray) -> float:
-        pred = self._forward(x).astype(np.float64)
+        pred = self._val_forward(x).astype(np.float64)
         ss_res = ((y - pred) ** 2).sum(axis=0)
         ss_tot = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -15,7 +15,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from steepest.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 
-@parametrize_with_checks([MLPClassifier(random_state=0), MLPRegressor(random_state=0)])
+@parametrize_with_checks([MLPClassifier(random_state=0), MLPRegressor(random_state=0),
+                          MLPClassifier(solver="lbfgs", random_state=0),
+                          MLPRegressor(solver="sgd", random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -116,6 +118,15 @@ def test_multilabel_and_multioutput_regression():
     assert r.predict(Xr).shape == (200, 2) and r.score(Xr, yr) > 0.95
     r1 = MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(Xr, yr[:, 0])
     assert r1.predict(Xr).shape == (200,)
+
+
+def test_predictions_do_not_depend_on_the_batch():
+    X, y = _digits()
+    m = MLPRegressor(hidden_layer_sizes=(32,), max_iter=5, random_state=0).fit(X, y)
+    full = m.predict(X)
+    np.testing.assert_array_equal(np.concatenate([m.predict(X[:7]), m.predict(X[7:])]), full)
+    c = MLPClassifier(solver="lbfgs", hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    assert not hasattr(c, "partial_fit")  # as scikit-learn: lbfgs is not stochastic
 
 
 def test_bad_hyperparameters_are_named():
