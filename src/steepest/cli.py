@@ -132,7 +132,7 @@ def _run_train(args: argparse.Namespace) -> int:
         from .train import TensorBoard
 
         extra.append(TensorBoard(args.tensorboard or Path(cfg.out) / "tensorboard",
-                                 hparams=json.loads(cfg.to_json())))
+                                 hparams=json.loads(cfg.to_json()), example_input="auto"))
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
                                progress=progress, log=(lambda *a: None) if args.quiet else print,
                                callbacks=extra)

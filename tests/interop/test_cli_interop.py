@@ -26,6 +26,7 @@ def test_train_tensorboard_then_export_onnx(tmp_path, capsys):
     ea.Reload()
     assert {"epoch/loss", "epoch/val_accuracy", "step/grad_norm"} <= set(ea.Tags()["scalars"])
     assert "weights/0.weight" in ea.Tags()["histograms"]
+    assert "BatchNormalization" in {n.op for n in ea.Graph().node}
     capsys.readouterr()
     onnx_path = tmp_path / "model.onnx"
     assert main(["export", str(run), str(onnx_path)]) == 0

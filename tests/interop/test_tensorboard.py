@@ -39,7 +39,8 @@ def test_fit_writes_scalars_histograms_and_hparams(tmp_path):
     y = (x[:, 0] > 0).astype(np.int64)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
     opt = optim.SGD(model.parameters(), lr=0.1)
-    tb = TensorBoard(tmp_path / "tb", hparams={"lr": 0.1, "hidden": [8], "opt": "sgd"})
+    tb = TensorBoard(tmp_path / "tb", hparams={"lr": 0.1, "hidden": [8], "opt": "sgd"},
+                     example_input=x[:2])
     fit(model, "cross_entropy", opt, (x, y), (x, y), epochs=3, batch_size=16,
         metrics=["accuracy"], callbacks=[tb], progress=False)
     ea = _events(tmp_path / "tb")
@@ -59,6 +60,8 @@ def test_fit_writes_scalars_histograms_and_hparams(tmp_path):
     assert hp["lr"].number_value == pytest.approx(0.1) and hp["opt"].string_value == "sgd"
     assert hp["hidden"].string_value == "[8]"
     assert "hparam/val_accuracy" in scalars
+    ops = {n.op for n in ea.Graph().node}
+    assert {"Gemm", "Relu"} <= ops
 
 
 def test_write_trials_one_run_per_trial(tmp_path):

@@ -71,10 +71,14 @@ class TensorBoard(Callback):
     hparams : hyperparameters to show in the HParams tab with the final metrics
     histograms : write weight and gradient histograms every this many epochs (0: never)
     step_every : write the per-step scalars every this many steps
+    example_input : an input batch; with it (and the ``onnx`` package) the model graph is
+        exported through :func:`steepest.onnx.export` and shown in the Graphs tab.
+        ``"auto"``: zeros shaped for the first Linear layer, skipped without ``onnx``.
     """
 
     def __init__(self, log_dir: str | os.PathLike, hparams: Mapping[str, Any] | None = None,
-                 histograms: int = 1, step_every: int = 1) -> None:
+                 histograms: int = 1, step_every: int = 1, example_input: Any = None) -> None:
+        self.example_input = example_input
         self.log_dir = os.fspath(log_dir)
         self.hparams = dict(hparams or {})
         self.histograms = int(histograms)
@@ -86,6 +90,25 @@ class TensorBoard(Callback):
     def on_train_begin(self, trainer: Any) -> None:
         self._writer = _writer(self.log_dir)
         self._step = len(trainer.history) * trainer.steps_per_epoch  # continues on resume
+        if self.example_input is not None:
+            self._add_graph(trainer.model)
+
+    def _add_graph(self, model: Any) -> None:
+        import importlib.util
+        import tempfile
+
+        from ..onnx import export
+
+        example = self.example_input
+        if isinstance(example, str) and example == "auto":
+            first = next((m for m in model.modules() if hasattr(m, "in_features")), None)
+            if first is None or importlib.util.find_spec("onnx") is None:
+                return
+            example = np.zeros((2, first.in_features), dtype=first.weight.data.dtype)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "model.onnx")
+            export(model, example, path)
+            self._writer.add_onnx_graph(path)
 
     def on_batch_end(self, trainer: Any, step: int, logs: dict[str, float]) -> None:
         self._step += 1
