@@ -82,6 +82,7 @@ __version__ = "0.1.0"
 from . import data, functional, inspect, nn, optim, train  # noqa: E402
 from .compile import CompiledStep, CompileWarning, compile_step  # noqa: E402
 from .data import datasets  # noqa: E402
+from .dlpack import from_dlpack  # noqa: E402  (interop: DLPack exchange)
 from .quantize import quantize  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from .verify import verify  # noqa: E402
@@ -109,6 +110,7 @@ __all__ = [
     "save_model",
     "quantize", "verify",
     "CompiledStep", "CompileWarning", "compile_step",
+    "from_dlpack",
 ]
 
 # -- vocabulary: torch's names for creation, math, scans, indexing, shapes, sorting and

@@ -5,6 +5,7 @@
     steepest predict RUN_DIR INPUTS.npy [--out F]    predict classes/values for inputs
     steepest experiment NAME | --list                the classic experiments
     steepest tune --config search.toml               hyperparameter search
+    steepest export RUN_DIR model.onnx               the trained model as ONNX
 
 User errors (bad flags or files, refused runs, diverged training) print one line to stderr
 and exit with code 2; Ctrl-C exits with 130. A traceback is shown only for a bug in
@@ -113,6 +114,9 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--compile", action="store_true",
                    help="train with the captured step (steepest.compile_step): same "
                         "results, no graph building per step")
+    p.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
+                   help="write TensorBoard logs (default DIR: OUT/tensorboard); needs "
+                        "pip install 'steepest[tensorboard]'")
 
 
 def _threads_arg(text: str) -> int | str:
@@ -195,10 +199,16 @@ def _run_train(args: argparse.Namespace) -> int:
         print(f"data: {data_source(cfg.dataset, cfg.data_dir)}", file=sys.stderr)
     progress: Any = False if args.quiet else (ProgressBar(live=False) if args.no_progress
                                               else True)
+    extra: list[Any] = []
+    if args.tensorboard is not None:
+        from .train import TensorBoard
+
+        extra.append(TensorBoard(args.tensorboard or Path(cfg.out) / "tensorboard",
+                                 hparams=json.loads(cfg.to_json()), example_input="auto"))
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
                                progress=progress, log=log, threads=args.threads,
                                distributed=session is not None,
-                               compile=args.compile)
+                               compile=args.compile, callbacks=extra)
     if result.get("interrupted"):
         print(f"interrupted; resume with: steepest train --out {cfg.out} --resume",
               file=sys.stderr)
@@ -382,7 +392,7 @@ def _version() -> str:
 
 
 PLUGINS = {"experiment": "steepest.experiments.cli", "tune": "steepest.tune.cli",
-           "verify": "steepest.verify"}
+           "verify": "steepest.verify", "export": "steepest.onnx.cli"}
 
 
 def _plugins() -> dict[str, Any]:

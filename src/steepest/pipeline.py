@@ -306,7 +306,8 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                       progress: Any = True, log: Any = print,
                       threads: int | str | None = "auto",
                       distributed: bool = False,
-                      compile: bool = False) -> dict[str, Any]:  # noqa: A002
+                      compile: bool = False,  # noqa: A002
+                      callbacks: Any = ()) -> dict[str, Any]:
     """Run a whole training job; returns the metrics written to ``metrics.json``.
 
     Every setting and the data are checked before the run folder is created or touched;
@@ -315,6 +316,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     those recorded when the run started (except :data:`~steepest.config.RESUME_MAY_CHANGE`).
     ``distributed``: data-parallel over MPI ranks; only rank 0 locks and writes the folder.
     ``compile=True`` trains with the captured step (``fit(..., compile=True)``).
+    ``callbacks`` are added to the run's own (e.g. a TensorBoard logger).
     """
     from .config import RESUME_MAY_CHANGE
     from .runlock import run_lock
@@ -395,7 +397,8 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                 _clean_temps(out)
                 if not resume:
                     atomic_write_text(out / PARTIAL_CONFIG, cfg.to_json())
-            callbacks: list[Any] = [CSVLogger(out / "history.csv")]
+            extra = list(callbacks)
+            callbacks = [CSVLogger(out / "history.csv"), *extra]
             if cfg.early_stopping is not None:
                 callbacks.insert(0, EarlyStopping("val_loss", patience=cfg.early_stopping))
             if cfg.model == "cnn":

@@ -25,6 +25,7 @@ from zlib import error as zlib_error
 
 import numpy as np
 
+from . import safetensors_io as _safetensors
 from .atomic import atomic_open
 from .nn.parameter import Parameter
 from .tensor import Tensor
@@ -85,13 +86,18 @@ class _Writer:
                         f"bool, str, None")
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
+def save(obj: Any, path: str | os.PathLike, metadata: dict[str, Any] | None = None) -> None:
     """Write ``obj`` (nested dicts/lists/tuples of arrays, Tensors and plain values) to
     ``path`` atomically, in the safe ``.npz`` format described in this module.
 
-    The path is used exactly as given (no suffix is added).
+    The path is used exactly as given (no suffix is added). A ``.safetensors`` path writes
+    a flat state dict in that format instead, with ``metadata`` in its header.
     """
     path = os.fspath(path)
+    if _safetensors.is_safetensors_path(path):
+        return _safetensors.save_file(obj, path, metadata)
+    if metadata is not None:
+        raise ValueError(f"save: metadata= is stored by .safetensors files only, not {path!r}")
     w = _Writer()
     root = w.encode(obj, "obj")
     manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "root": root})
@@ -376,6 +382,9 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
     """
     path = os.fspath(path)
     f, size = _open_regular(path)
+    if _safetensors.is_safetensors_path(path):  # a regular file: now let safetensors read it
+        f.close()
+        return _safetensors.load_file(path)
     limit = _limit(path, size, max_bytes)
     budget = [limit, limit]  # remaining, total
     with f:

@@ -223,6 +223,13 @@ class Tensor:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """DLPack export (zero-copy): ``torch.from_dlpack(t)``, ``np.from_dlpack(t)``."""
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.data.__dlpack_device__()
+
     def item(self) -> float | int | bool:
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to Python "

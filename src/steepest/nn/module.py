@@ -450,6 +450,13 @@ class Module:
             np.copyto(target, v, casting="same_kind")
         return IncompatibleKeys(missing, unexpected)
 
+    def load_torch_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
+        """Copy a PyTorch ``state_dict`` (torch tensors, not a file: no pickle) into this
+        module; keys and layouts are PyTorch's, so the same architecture matches."""
+        from ..torch_interop import from_torch_state_dict
+
+        return self.load_state_dict(from_torch_state_dict(state_dict), strict=strict)
+
     def save(self, path: Any) -> None:
         """Save ``state_dict()`` with :func:`steepest.save` (safe .npz format)."""
         from ..serialization import save

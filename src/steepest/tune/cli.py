@@ -38,6 +38,9 @@ def _configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--final-test", action="store_true",
                    help="retrain the best config on train+validation, score it once on test")
     p.add_argument("--no-plot", action="store_true", help="do not draw the figures")
+    p.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
+                   help="write one TensorBoard run per trial (HParams view; default DIR: "
+                        "OUT/tensorboard)")
     p.add_argument("--quiet", action="store_true", help="no live table")
     return p
 
@@ -86,6 +89,13 @@ def run(args: argparse.Namespace) -> int:
     except (SpaceError, ResultsMismatch, ImportError, TypeError) as exc:
         return _error(str(exc))
     result.table().to_csv(out / "results.csv")
+    if args.tensorboard is not None:
+        from ..train.tensorboard import write_trials
+
+        try:
+            write_trials(result.records, args.tensorboard or out / "tensorboard")
+        except ImportError as exc:
+            return _error(str(exc))
     best = result.best
     if best is None:
         print(f"steepest tune: no trial finished with a score ({result.status_counts()})",
