@@ -76,6 +76,8 @@ class TensorBoard(Callback):
         ``"auto"``: zeros shaped for the first Linear layer, skipped without ``onnx``.
     """
 
+    rank_zero_only = True  # data-parallel runs: rank 0 alone writes the logs
+
     def __init__(self, log_dir: str | os.PathLike, hparams: Mapping[str, Any] | None = None,
                  histograms: int = 1, step_every: int = 1, example_input: Any = None) -> None:
         self.example_input = example_input
