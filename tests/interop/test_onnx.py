@@ -237,7 +237,7 @@ def test_other_opsets(opset, tmp_path):
         def forward(self, x):
             h = self.lin(x)
             return (h.sum(axis=1, keepdims=True) + h.mean(axis=1, keepdims=True)
-                    - h.max(axis=1, keepdims=True) * h.min(axis=1, keepdims=True))
+                    - h.amax(dim=1, keepdim=True) * h.amin(dim=1, keepdim=True))
 
     st.manual_seed(5)
     proto = _roundtrip(Reduce(), tmp_path, shape=(4,), opset=opset)

@@ -41,7 +41,7 @@ def _identity_module(ctx: ExportContext, m: Any, ins: list[str], args: tuple, ou
 @register_module("Flatten")
 def _flatten_module(ctx: ExportContext, m: Any, ins: list[str], args: tuple, out: Any) -> str:
     shape = args[0].shape
-    if len(shape) >= 2 and m.start_axis % len(shape) == 1 and m.end_axis % len(shape) == (
+    if len(shape) >= 2 and m.start_dim % len(shape) == 1 and m.end_dim % len(shape) == (
             len(shape) - 1):
         return ctx.node("Flatten", [ins[0]], axis=1)
     return ctx.node("Reshape", [ins[0], ctx.ints(ctx.shape_for(out.shape, shape))])
@@ -152,9 +152,10 @@ for _name, _op in {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow"
         lambda ctx, f, ins, xs, ys, _op=_op: ctx.node(_op, ins[:2]))
 
 
-@register_function("AddScalar", "MulScalar", "DivScalar", "PowScalar")
+@register_function("AddScalar", "SubScalar", "MulScalar", "DivScalar", "PowScalar")
 def _scalar_right(ctx: ExportContext, f: Any, ins: list[str], xs: list, ys: list) -> str:
-    op = {"AddScalar": "Add", "MulScalar": "Mul", "DivScalar": "Div",
+    # SubScalar computes x + (-c): its constant is already negated
+    op = {"AddScalar": "Add", "SubScalar": "Add", "MulScalar": "Mul", "DivScalar": "Div",
           "PowScalar": "Pow"}[type(f).__name__]
     return ctx.node(op, [ins[0], ctx.scalar(f.c, xs[0])])
 
