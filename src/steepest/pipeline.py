@@ -156,22 +156,26 @@ def build_optimizer(cfg: TrainConfig, params: list[Any]) -> optim.Optimizer:
     return optim.NAdam(params, lr=cfg.lr, betas=betas, weight_decay=wd)
 
 
-def build_scheduler(cfg: TrainConfig, opt: optim.Optimizer) -> Any:
+def build_scheduler(cfg: TrainConfig, opt: Any, classes: Any = None) -> Any:
+    """The lr schedule of ``cfg``. ``classes`` is where the scheduler classes come from:
+    :mod:`steepest.optim` (default), or ``torch.optim.lr_scheduler``, which has the same
+    names and arguments (``steepest verify`` builds its PyTorch twin that way)."""
+    S = optim if classes is None else classes
     s = cfg.schedule
     if s == "none":
         return None
     if s == "cosine":
-        return optim.CosineAnnealingLR(opt, T_max=max(cfg.epochs, 1))
+        return S.CosineAnnealingLR(opt, T_max=max(cfg.epochs, 1))
     if s == "step":
-        return optim.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
+        return S.StepLR(opt, step_size=cfg.step_size, gamma=cfg.gamma)
     if s == "exponential":
-        return optim.ExponentialLR(opt, gamma=cfg.gamma)
+        return S.ExponentialLR(opt, gamma=cfg.gamma)
     if s == "plateau":
-        return optim.ReduceLROnPlateau(opt, factor=cfg.gamma, patience=2)
+        return S.ReduceLROnPlateau(opt, factor=cfg.gamma, patience=2)
     warm = max(min(cfg.warmup_epochs, cfg.epochs - 1), 1)
-    return optim.SequentialLR(opt, [
-        optim.LinearLR(opt, start_factor=0.1, total_iters=warm),
-        optim.CosineAnnealingLR(opt, T_max=max(cfg.epochs - warm, 1)),
+    return S.SequentialLR(opt, [
+        S.LinearLR(opt, start_factor=0.1, total_iters=warm),
+        S.CosineAnnealingLR(opt, T_max=max(cfg.epochs - warm, 1)),
     ], milestones=[warm])
 
 
@@ -302,40 +306,23 @@ def _clean_temps(out: Path) -> None:
         remove_stale_temps(out / name)
 
 
-def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
-                      progress: Any = True, log: Any = print,
-                      threads: int | str | None = "auto",
-                      distributed: bool = False,
-                      compile: bool = False,  # noqa: A002
-                      callbacks: Any = ()) -> dict[str, Any]:
-    """Run a whole training job; returns the metrics written to ``metrics.json``.
+@dataclass
+class Prepared:
+    """The data of a run as training sees it: split, scaled on the training part only, in
+    the run's dtype (``val`` is None without a validation fraction)."""
 
-    Every setting and the data are checked before the run folder is created or touched;
-    the folder is then locked for the whole run (:func:`steepest.runlock.run_lock`), so a
-    refused or concurrent command changes nothing on disk. On resume the settings must be
-    those recorded when the run started (except :data:`~steepest.config.RESUME_MAY_CHANGE`).
-    ``distributed``: data-parallel over MPI ranks; only rank 0 locks and writes the folder.
-    ``compile=True`` trains with the captured step (``fit(..., compile=True)``).
-    ``callbacks`` are added to the run's own (e.g. a TensorBoard logger).
-    """
-    from .config import RESUME_MAY_CHANGE
-    from .runlock import run_lock
+    data: Data
+    x_train: np.ndarray
+    y_train: np.ndarray
+    val: tuple[np.ndarray, np.ndarray] | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+    scaler: Any
 
-    out = Path(cfg.out)
-    model_path, ckpt_path = out / MODEL_FILE, out / CHECKPOINT_FILE
-    validate(cfg)
-    _refuse_existing(out, resume, overwrite)  # early, before loading data
-    if resume:
-        recorded = recorded_config(out)
-        if recorded is not None:
-            old, new = make_config(recorded).to_dict(), cfg.to_dict()
-            diff = [f"{k}: {old[k]!r} -> {new[k]!r}" for k in old
-                    if k not in RESUME_MAY_CHANGE and old[k] != new[k]]
-            if diff:
-                raise ConfigError(f"--resume: the settings differ from those the run in "
-                                  f"{str(out)!r} started with ({'; '.join(diff)})")
 
-    manual_seed(cfg.seed)
+def prepare_data(cfg: TrainConfig) -> Prepared:
+    """Load, check, split, standardise and cast the data of ``cfg`` (one definition, used by
+    ``train_from_config`` and ``steepest verify``)."""
     data = load_data(cfg.dataset, cfg.data_dir, cfg.seed)
     x_tr, y_tr = data.x_train, data.y_train
     if len(x_tr) != len(y_tr):
@@ -370,6 +357,46 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     if val is not None:
         y_va = val[1].astype(dtype, copy=False) if data.task == "regression" else val[1]
         val = (val[0].astype(dtype, copy=False), y_va)
+    return Prepared(data, x_tr, y_tr, val, x_te, y_te, scaler)
+
+
+def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
+                      progress: Any = True, log: Any = print,
+                      threads: int | str | None = "auto",
+                      distributed: bool = False,
+                      compile: bool = False,  # noqa: A002
+                      callbacks: Any = ()) -> dict[str, Any]:
+    """Run a whole training job; returns the metrics written to ``metrics.json``.
+
+    Every setting and the data are checked before the run folder is created or touched;
+    the folder is then locked for the whole run (:func:`steepest.runlock.run_lock`), so a
+    refused or concurrent command changes nothing on disk. On resume the settings must be
+    those recorded when the run started (except :data:`~steepest.config.RESUME_MAY_CHANGE`).
+    ``distributed``: data-parallel over MPI ranks; only rank 0 locks and writes the folder.
+    ``compile=True`` trains with the captured step (``fit(..., compile=True)``).
+    ``callbacks`` are added to the run's own (e.g. a TensorBoard logger).
+    """
+    from .config import RESUME_MAY_CHANGE
+    from .runlock import run_lock
+
+    out = Path(cfg.out)
+    model_path, ckpt_path = out / MODEL_FILE, out / CHECKPOINT_FILE
+    validate(cfg)
+    _refuse_existing(out, resume, overwrite)  # early, before loading data
+    if resume:
+        recorded = recorded_config(out)
+        if recorded is not None:
+            old, new = make_config(recorded).to_dict(), cfg.to_dict()
+            diff = [f"{k}: {old[k]!r} -> {new[k]!r}" for k in old
+                    if k not in RESUME_MAY_CHANGE and old[k] != new[k]]
+            if diff:
+                raise ConfigError(f"--resume: the settings differ from those the run in "
+                                  f"{str(out)!r} started with ({'; '.join(diff)})")
+
+    manual_seed(cfg.seed)
+    prep = prepare_data(cfg)
+    data, x_tr, y_tr, val = prep.data, prep.x_train, prep.y_train, prep.val
+    x_te, y_te, scaler = prep.x_test, prep.y_test, prep.scaler
 
     n_out = data.n_classes if data.task == "classification" else y_tr.shape[1]
     model = build_model(cfg, x_tr.shape[1], n_out)

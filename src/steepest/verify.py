@@ -281,56 +281,6 @@ def _mirror_optimizer(opt: Any, tparams: list[Any], torch: Any,
     return cls(tparams, **kwargs)
 
 
-def _mirror_scheduler(cfg: TrainConfig, topt: Any, torch: Any) -> Any:
-    """The torch schedule of ``pipeline.build_scheduler`` (same formulas, torch classes)."""
-    S = torch.optim.lr_scheduler
-    s = cfg.schedule
-    if s == "none":
-        return None
-    if s == "cosine":
-        return S.CosineAnnealingLR(topt, T_max=max(cfg.epochs, 1))
-    if s == "step":
-        return S.StepLR(topt, step_size=cfg.step_size, gamma=cfg.gamma)
-    if s == "exponential":
-        return S.ExponentialLR(topt, gamma=cfg.gamma)
-    if s == "plateau":
-        return S.ReduceLROnPlateau(topt, factor=cfg.gamma, patience=2)
-    if s == "warmup-cosine":
-        warm = max(min(cfg.warmup_epochs, cfg.epochs - 1), 1)
-        return S.SequentialLR(topt, [
-            S.LinearLR(topt, start_factor=0.1, total_iters=warm),
-            S.CosineAnnealingLR(topt, T_max=max(cfg.epochs - warm, 1)),
-        ], milestones=[warm])
-    raise NotMirrorable(f"schedule {s!r} has no torch mirror")
-
-
-def _prepared_data(cfg: TrainConfig) -> tuple[Any, np.ndarray, np.ndarray, Any]:
-    """Data exactly as ``pipeline.train_from_config`` prepares it (split, scaling, dtype)."""
-    from .data import StandardScaler, split_indices
-    from .pipeline import load_data
-
-    data = load_data(cfg.dataset, cfg.data_dir, cfg.seed)
-    x_tr, y_tr = data.x_train, data.y_train
-    val = None
-    if cfg.val_fraction > 0:
-        tr_idx, va_idx = split_indices(
-            len(x_tr), (1 - cfg.val_fraction, cfg.val_fraction),
-            stratify=y_tr if data.task == "classification" else None, seed=cfg.seed)
-        val = (x_tr[va_idx], y_tr[va_idx])
-        x_tr, y_tr = x_tr[tr_idx], y_tr[tr_idx]
-    if cfg.standardize:
-        scaler = StandardScaler().fit(x_tr)
-        x_tr = scaler.transform(x_tr)
-        if val is not None:
-            val = (scaler.transform(val[0]), val[1])
-    dtype = np.dtype(cfg.dtype)
-    x_tr = x_tr.astype(dtype, copy=False)
-    if data.task != "classification":  # regression targets in the model's dtype as well
-        y_tr = y_tr.astype(dtype, copy=False)
-    if val is not None:
-        val = (val[0].astype(dtype, copy=False), val[1] if data.task == "classification"
-               else val[1].astype(dtype, copy=False))
-    return data, x_tr, y_tr, val
 
 
 def _as_config(config: TrainConfig | dict[str, Any] | None, dtype: str | None) -> TrainConfig:
@@ -391,7 +341,9 @@ class _TorchTwin:
         self.params = dict(self.model.named_parameters())
         self.opt = _mirror_optimizer(opt, [self.params[n] for n, _ in model.named_parameters()],
                                      torch, overrides)
-        self.sched = _mirror_scheduler(cfg, self.opt, torch)
+        from .pipeline import build_scheduler
+
+        self.sched = build_scheduler(cfg, self.opt, torch.optim.lr_scheduler)
         self.weights = [self.params[n] for n, p in model.named_parameters()
                         if n.endswith("weight") and p.ndim == 2]
         self.loss_sum, self.count = 0.0, 0
@@ -460,7 +412,13 @@ def _verify(cfg: TrainConfig, torch: Any, steps: int, tolerance: float | None,
     from . import functional as F
     from .data import DataLoader, TensorDataset
     from .optim import ReduceLROnPlateau, clip_grad_norm_
-    from .pipeline import build_loss, build_model, build_optimizer, build_scheduler
+    from .pipeline import (
+        build_loss,
+        build_model,
+        build_optimizer,
+        build_scheduler,
+        prepare_data,
+    )
     from .random import manual_seed
     from .tensor import Tensor
     from .train import evaluate
@@ -470,7 +428,8 @@ def _verify(cfg: TrainConfig, torch: Any, steps: int, tolerance: float | None,
     tol = dict(TOLERANCE[cfg.dtype]) if tolerance is None else dict.fromkeys(
         ("loss", "grad", "param"), float(tolerance))
     manual_seed(cfg.seed)
-    data, x_tr, y_tr, val = _prepared_data(cfg)
+    prep = prepare_data(cfg)
+    data, x_tr, y_tr, val = prep.data, prep.x_train, prep.y_train, prep.val
     classification = data.task == "classification"
     n_out = data.n_classes if classification else y_tr.shape[1]
     model = build_model(cfg, x_tr.shape[1], n_out)
