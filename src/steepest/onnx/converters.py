@@ -41,8 +41,8 @@ def _identity_module(ctx: ExportContext, m: Any, ins: list[str], args: tuple, ou
 @register_module("Flatten")
 def _flatten_module(ctx: ExportContext, m: Any, ins: list[str], args: tuple, out: Any) -> str:
     shape = args[0].shape
-    if len(shape) >= 2 and m.start_axis % len(shape) == 1 and m.end_axis % len(shape) == (
-            len(shape) - 1):
+    start, end = m.start_dim, m.end_dim  # torch's names (start_axis/end_axis before)
+    if len(shape) >= 2 and start % len(shape) == 1 and end % len(shape) == len(shape) - 1:
         return ctx.node("Flatten", [ins[0]], axis=1)
     return ctx.node("Reshape", [ins[0], ctx.ints(ctx.shape_for(out.shape, shape))])
 

@@ -207,6 +207,10 @@ def _trace(model: Any, x: Tensor) -> tuple[Any, dict[int, tuple]]:
         for i, o in enumerate(out if isinstance(out, (tuple, list)) else (out,)):
             if isinstance(o, Tensor) and not any(o is a for a in args):
                 records[id(o)] = (m, args, out, i)  # innermost first: the outermost wins
+                if o.creator is None and o.dtype.kind == "f" and not o.requires_grad:
+                    # an inference-only layer (QuantizedLinear) returns a fresh Tensor:
+                    # mark it so the ops after it are recorded too
+                    o.requires_grad = True
 
     if isinstance(model, Module):
         for m in model.modules():
@@ -324,7 +328,7 @@ def export(model: Any, example_input: Any, path: str | os.PathLike | None = None
     first operation without a converter.
     """
     onnx = _onnx()
-    from . import converters, layers  # noqa: F401  (register the built-in converters)
+    from . import converters, layers, quantized  # noqa: F401  (the built-in converters)
 
     arr = np.asarray(example_input.data if isinstance(example_input, Tensor)
                      else example_input)
