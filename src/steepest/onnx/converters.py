@@ -152,10 +152,10 @@ for _name, _op in {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow"
         lambda ctx, f, ins, xs, ys, _op=_op: ctx.node(_op, ins[:2]))
 
 
-@register_function("AddScalar", "MulScalar", "DivScalar", "PowScalar")
+@register_function("AddScalar", "SubScalar", "MulScalar", "DivScalar", "PowScalar")
 def _scalar_right(ctx: ExportContext, f: Any, ins: list[str], xs: list, ys: list) -> str:
-    op = {"AddScalar": "Add", "MulScalar": "Mul", "DivScalar": "Div",
-          "PowScalar": "Pow"}[type(f).__name__]
+    op = {"AddScalar": "Add", "SubScalar": "Add",  # SubScalar holds -c: x + (-c)
+          "MulScalar": "Mul", "DivScalar": "Div", "PowScalar": "Pow"}[type(f).__name__]
     return ctx.node(op, [ins[0], ctx.scalar(f.c, xs[0])])
 
 
