@@ -20,6 +20,8 @@ layers (with activations, batch norm, dropout, flatten) into a :class:`Quantized
 * **files**: ``save``/``load`` store int8 weights, int32 biases and float32 scales in
   steepest's safe ``.npz`` format, about 4x smaller than the float32 model (weights with
   fewer bits are still stored one per byte).
+* **ONNX**: ``steepest.onnx.export(q, example_input, path)`` writes QuantizeLinear /
+  DequantizeLinear (QDQ) ONNX that onnxruntime runs (see :mod:`steepest.onnx.quantized`).
 
 Layers other than Linear (activations, Flatten) run in float32 on the dequantized values.
 """

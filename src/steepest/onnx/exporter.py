@@ -202,11 +202,17 @@ def _trace(model: Any, x: Tensor) -> tuple[Any, dict[int, tuple]]:
 
     records: dict[int, tuple] = {}
     handles = []
+    marked: list[Tensor] = []  # outputs given requires_grad for the trace, reset after
 
     def hook(m: Any, args: tuple, out: Any) -> None:
         for i, o in enumerate(out if isinstance(out, (tuple, list)) else (out,)):
             if isinstance(o, Tensor) and not any(o is a for a in args):
                 records[id(o)] = (m, args, out, i)  # innermost first: the outermost wins
+                if o.creator is None and o.dtype.kind == "f" and not o.requires_grad:
+                    # an inference-only layer (QuantizedLinear) returns a fresh
+                    # Tensor with no graph: mark it so the ops after it are recorded too
+                    o.requires_grad = True
+                    marked.append(o)
 
     if isinstance(model, Module):
         for m in model.modules():
@@ -222,6 +228,8 @@ def _trace(model: Any, x: Tensor) -> tuple[Any, dict[int, tuple]]:
     finally:
         for h in handles:
             h.remove()
+        for o in marked:
+            o.requires_grad = False
         for m, mode in modes:
             m.__dict__["training"] = mode
     return out, records
@@ -324,7 +332,7 @@ def export(model: Any, example_input: Any, path: str | os.PathLike | None = None
     first operation without a converter.
     """
     onnx = _onnx()
-    from . import converters, layers  # noqa: F401  (register the built-in converters)
+    from . import converters, layers, quantized  # noqa: F401  (the built-in converters)
 
     arr = np.asarray(example_input.data if isinstance(example_input, Tensor)
                      else example_input)
