@@ -36,7 +36,6 @@ from ..tensor import Tensor
 MISSING = ('distributed training needs MPI: pip install "steepest[mpi]" (mpi4py and the '
            'mpich wheel), then start the ranks with mpiexec -n N')
 _ERROR_TAG = 77
-_GRACE_S = 5.0
 _DEFAULT_TIMEOUT_S = 300.0
 _SPINS = 200  # Test() calls before the poll starts sleeping (keeps latency ~µs)
 
@@ -158,8 +157,11 @@ class Session:
             self._abort(message, code)
         data = bytes([code]) + message.encode("utf-8")
         request = self.errors.Isend([data, self.MPI.BYTE], dest=0, tag=_ERROR_TAG)
-        deadline = time.monotonic() + _GRACE_S
-        while time.monotonic() < deadline:  # rank 0 aborts us all once it reads the report
+        # rank 0 aborts us all once it reads the report, at its next collective at the latest
+        # (collectives poll for reports): wait as long as any collective may take, so that
+        # a busy machine never lets this rank's own abort overtake rank 0's one message
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
             request.Test()
             time.sleep(1e-3)
         self._abort(message, code)
