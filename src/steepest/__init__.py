@@ -17,39 +17,64 @@ from .autograd import (
     no_grad,
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
-from .ops import (
-    abs,
-    broadcast_to,
-    clip,
-    concatenate,
-    exp,
-    expand_dims,
-    flatten,
-    log,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    reshape,
-    split,
-    sqrt,
-    squeeze,
-    stack,
-    std,
-    sum,
-    sum_to,
-    swapaxes,
-    transpose,
-    var,
-    where,
-)
 from .random import get_rng_state, manual_seed, set_rng_state
-from .tensor import Tensor, tensor
+from .tensor import Device, Tensor, public, tensor
 
-float32 = "float32"
-float64 = "float64"
+# The top-level functions: PyTorch's names and signatures, always returning Tensors.
+abs = public(ops.abs)  # noqa: A001
+exp = public(ops.exp)
+log = public(ops.log)
+sqrt = public(ops.sqrt)
+neg = public(ops.neg)
+add = public(ops.add, 2)
+sub = public(ops.sub, 2)
+mul = public(ops.mul, 2)
+div = public(ops.div, 2)
+pow = public(ops.pow, 2)  # noqa: A001
+matmul = public(ops.matmul, 2)
+maximum = public(ops.maximum, 2)
+minimum = public(ops.minimum, 2)
+where = public(ops.where, 3)
+clip = clamp = public(ops.clip)
+clone = public(ops.clone)
+sum = public(ops.sum)  # noqa: A001
+mean = public(ops.mean)
+prod = public(ops.prod)
+max = public(ops.max)  # noqa: A001
+min = public(ops.min)  # noqa: A001
+amax = public(ops.amax)
+amin = public(ops.amin)
+var = public(ops.var)
+std = public(ops.std)
+norm = public(ops.norm)
+logsumexp = public(ops.logsumexp)
+argmax = public(ops.argmax)
+argmin = public(ops.argmin)
+any = public(ops.any)  # noqa: A001
+all = public(ops.all)  # noqa: A001
+reshape = public(ops.reshape)
+flatten = public(ops.flatten)
+squeeze = public(ops.squeeze)
+unsqueeze = public(ops.unsqueeze)
+expand_dims = public(ops.expand_dims)
+transpose = public(ops.transpose)
+permute = public(ops.permute)
+swapaxes = public(ops.swapaxes)
+swapdims = public(ops.swapdims)
+broadcast_to = public(ops.broadcast_to)
+sum_to = public(ops.sum_to)
+split = public(ops.split)
+chunk = public(ops.chunk)
+cat = public(ops.cat, sequence=True)
+concatenate = public(ops.concatenate, sequence=True)
+stack = public(ops.stack, sequence=True)
+
+float16 = half = "float16"
+float32 = float = "float32"  # noqa: A001
+float64 = double = "float64"
+int32 = "int32"
+int64 = long = "int64"
+bool = "bool"  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -59,11 +84,14 @@ from .data import datasets  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 __all__ = [
-    "AnomalyError", "Function", "GradcheckError", "GradcheckResult", "Tensor", "abs",
+    "AnomalyError", "Device", "Function", "GradcheckError", "GradcheckResult", "Tensor", "abs",
     "broadcast_to", "clip", "concatenate", "detect_anomaly", "enable_grad", "exp",
     "expand_dims", "flatten", "get_rng_state", "grad", "gradcheck", "is_grad_enabled", "log",
     "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "ops",
     "reshape", "set_rng_state", "split", "sqrt", "squeeze", "stack", "std", "sum", "sum_to",
     "swapaxes", "tensor", "transpose", "var", "where",
+    "add", "all", "amax", "amin", "any", "argmax", "argmin", "cat", "chunk", "clamp", "clone",
+    "div", "logsumexp", "mul", "neg", "norm", "permute", "pow", "prod", "sub", "swapdims",
+    "unsqueeze", "public", "float16", "float32", "float64", "int32", "int64",
     "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
 ]

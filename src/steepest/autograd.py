@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import heapq
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -31,6 +32,35 @@ _GRAD_ENABLED = contextvars.ContextVar("steepest_grad_enabled", default=True)
 _ANOMALY = contextvars.ContextVar("steepest_detect_anomaly", default=False)
 
 _make = Tensor._make
+
+# The in-place clock: a process-wide counter that every in-place change of a tensor
+# advances (it is a timestamp, not configuration). A node remembers the clock when it is
+# recorded; if the clock has not moved when its backward runs, none of its tensors can have
+# changed (one integer compare per node), else each saved tensor's last change is compared.
+_CLOCK = [0]
+
+# Inside an op an overflow or 0/0 gives inf/nan exactly as in PyTorch, without NumPy's
+# RuntimeWarning; non-finite values are reported by detect_anomaly() instead. The filter
+# matches only warnings raised from steepest's own op modules, so users' NumPy code still
+# warns. It is put back in front whenever it is not first (``catch_warnings`` blocks, e.g.
+# pytest's around imports and tests, replace the filter list): one identity test per op,
+# where ``np.errstate`` would cost a microsecond.
+_OUR_FILTER: list[Any] = [None]
+
+
+def _silence_op_warnings() -> None:
+    warnings.filterwarnings("ignore", category=RuntimeWarning,
+                            module=r"steepest\.(ops|functional|autograd|tensor)(\.|$)")
+    _OUR_FILTER[0] = warnings.filters[0]
+
+
+_silence_op_warnings()
+
+
+def tick() -> int:
+    """Advance the in-place clock and return the new time (used by in-place ops)."""
+    _CLOCK[0] += 1
+    return _CLOCK[0]
 
 
 class _GradMode:
@@ -120,18 +150,33 @@ class Function:
 
     Calling a Function on raw arrays only (no Tensor among the inputs) just runs
     ``forward``; this is how backward code reuses ops on arrays.
+
+    In-place safety: ``saved_inputs`` (indices of the inputs whose *values* backward reads;
+    None means all) and ``saves_output`` say what an in-place change must not touch before
+    backward runs. The defaults are the safe choice for a new op; an op that reads less
+    declares it, so that an in-place change PyTorch allows is allowed here too.
     """
 
-    __slots__ = ("inputs", "outputs", "generation", "__weakref__")
+    __slots__ = ("inputs", "outputs", "generation", "_epoch", "__weakref__")
     n_outputs = 1
     #: subclasses that keep arrays besides their inputs set this and implement ``release``
     has_buffers = False
     #: cast non-float array inputs (ints, bools) to the float dtype of the Tensor inputs
     cast_inputs = True
+    #: the op computes in floating point: integer/bool inputs become float32 (PyTorch's
+    #: default dtype) when no float tensor sets the dtype (exp, log, div, sigmoid, ...)
+    float_only = False
+    #: inputs whose values backward reads (None: all of them); see the class docstring
+    saved_inputs: tuple[int, ...] | None = None
+    #: whether backward reads the output's values
+    saves_output = True
 
     @property
     def name(self) -> str:
         return type(self).__name__.lower()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
 
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
@@ -147,13 +192,18 @@ class Function:
         return self.inputs[i]._requires_grad
 
     def __call__(self, *inputs: Any) -> Any:
+        filters = warnings.filters
+        if not filters or filters[0] is not _OUR_FILTER[0]:
+            _silence_op_warnings()
         n = len(inputs)
         # Fast paths: one Tensor, or two Tensors of the same dtype (the common cases).
-        if n == 1 and isinstance(inputs[0], Tensor):
+        if n == 1 and isinstance(inputs[0], Tensor) and (
+                inputs[0].data.dtype.kind == "f" or not self.float_only):
             xs = inputs
             req = inputs[0]._requires_grad
         elif (n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
-              and inputs[0].data.dtype is inputs[1].data.dtype):
+              and inputs[0].data.dtype is inputs[1].data.dtype
+              and (inputs[0].data.dtype.kind == "f" or not self.float_only)):
             xs = inputs
             req = inputs[0]._requires_grad or inputs[1]._requires_grad
         elif (n == 3 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
@@ -193,6 +243,7 @@ class Function:
         anomaly = _ANOMALY.get()
         if req and _GRAD_ENABLED.get():
             self.inputs = xs
+            self._epoch = _CLOCK[0]
             gen = 0
             for x in xs:
                 if x.generation > gen:
@@ -217,6 +268,18 @@ class Function:
         return outs
 
 
+_REFUSED_KINDS = {"O": "object", "U": "string", "S": "bytes", "c": "complex", "V": "void",
+                  "M": "datetime", "m": "timedelta"}
+
+
+def refuse_dtype(arr: np.ndarray, where: str) -> None:
+    """Raise for dtypes steepest does not compute with (object, string, complex, ...)."""
+    kind = _REFUSED_KINDS.get(arr.dtype.kind)
+    if kind is not None:
+        raise TypeError(f"{where}: {kind} arrays are not supported (dtype {arr.dtype}, shape "
+                        f"{arr.shape}); use a real numeric dtype such as float32")
+
+
 def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     """Turn inputs into Tensors of one float dtype; refuse silent float32/float64 mixing."""
     ref = None
@@ -230,6 +293,8 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
                     f"{fn.name}: inputs mix dtypes ({dts}); convert explicitly, e.g. "
                     f"x.astype('float32'), instead of relying on silent promotion"
                 )
+    if ref is None and fn.float_only:
+        ref = np.dtype(np.float32)  # integer/bool inputs of a float op: PyTorch's default
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
@@ -238,6 +303,7 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
             out.append(x)
             continue
         arr = np.asarray(x)
+        refuse_dtype(arr, fn.name)
         kind = arr.dtype.kind
         if ref is not None:
             if kind == "f" and arr.dtype != ref:
@@ -252,8 +318,6 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
                 arr = arr.astype(ref)
         elif kind in "fc" and not isinstance(x, np.ndarray) and arr.dtype == np.float64:
             arr = arr.astype(np.float32)  # Python floats default to float32, like Tensor()
-        if kind == "O":
-            raise TypeError(f"{fn.name}: unsupported input of type {type(x).__name__}")
         out.append(_make(arr, False, None, 0))
     return tuple(out)
 
@@ -312,6 +376,39 @@ def _root_grad(t: Tensor, g: Any, create: bool, where: str) -> Any:
     return g
 
 
+def _check_versions(f: Function, where: str) -> tuple[Tensor, ...]:
+    """Raise if a tensor that ``f`` reads in backward changed in place after ``f`` ran.
+
+    Returns ``f``'s inputs, where an input rebased after ``f`` ran (``x.mul_(2)`` after
+    ``y = x + 1``) is replaced by the tensor it was when ``f`` used it.
+    """
+    epoch = f._epoch
+    inputs = list(f.inputs)
+    for i, x in enumerate(inputs):
+        ref = x._vref
+        if ref is not None and len(ref) > 4 and ref[1] > epoch:
+            for stamp, owner, old in ref[4]:
+                if owner == id(x) and stamp > epoch:
+                    inputs[i] = old
+                    break
+    f.inputs = inputs = tuple(inputs)
+    idx = f.saved_inputs
+    saved = [(f"input {i}", inputs[i]) for i in (range(len(inputs)) if idx is None else idx)]
+    if f.saves_output:
+        saved += [(f"output {i}", r()) for i, r in enumerate(f.outputs)]
+    for what, t in saved:
+        ref = None if t is None else t._vref
+        if ref is not None and ref[1] > epoch:
+            raise RuntimeError(
+                f"{where}: one of the tensors needed for gradient computation has been "
+                f"modified by an in-place operation: {what} of {f.name} (shape "
+                f"{t.data.shape}) was changed by {ref[3]} after {f.name} used it (version "
+                f"{ref[0]}). Use the out-of-place form (e.g. x = x + 1 instead of x += 1) or "
+                f"clone() the tensor before changing it"
+            )
+    return inputs
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Any],
@@ -328,6 +425,8 @@ def run_backward(
     from a max-heap on generation (a node's generation exceeds those of all its producers).
     """
     create = create_graph
+    if not warnings.filters or warnings.filters[0] is not _OUR_FILTER[0]:
+        _silence_op_warnings()
     heap: list[tuple[int, int, Function]] = []
     queued: set[int] = set()
     leaves: list[Tensor] = []
@@ -371,6 +470,8 @@ def run_backward(
                     f"{f.name}), but its buffers were freed by the first backward; pass "
                     f"retain_graph=True to the first call if you need to backward twice"
                 )
+            if f._epoch != _CLOCK[0]:
+                inputs = _check_versions(f, where)
             if f.n_outputs == 1:
                 o = f.outputs[0]()
                 gy = o._g

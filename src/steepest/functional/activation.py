@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..ops import _axes
 from ..ops import arithmetic as _ar
 from ..ops import where as _where
+from ..tensor import Tensor
 from ._common import raw, shape_of
 
 _SQRT1_2 = math.sqrt(0.5)
@@ -35,6 +37,8 @@ def _zero_row(n: int, dtype: np.dtype) -> np.ndarray:
 
 def _sigmoid_array(x: np.ndarray) -> np.ndarray:
     """Stable logistic function: exp is only taken of -|x| (no overflow at x = -1000)."""
+    if x.ndim == 0:  # ufuncs return NumPy scalars for 0-d input; out= needs an array
+        return _sigmoid_array(x.reshape(1)).reshape(())
     e = np.exp(-np.abs(x))
     r = e + 1.0
     np.reciprocal(r, out=r)
@@ -44,6 +48,9 @@ def _sigmoid_array(x: np.ndarray) -> np.ndarray:
 
 class Sigmoid(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = True
+    float_only = True
 
     def forward(self, x):
         return _sigmoid_array(x)
@@ -54,6 +61,9 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = True
+    float_only = True
 
     def forward(self, x):
         return np.tanh(x)
@@ -66,6 +76,8 @@ class ReLU(Function):
     """max(x, 0); the gradient at 0 is 0 (as PyTorch)."""
 
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = True
 
     def forward(self, x):
         if 0 < x.ndim and x.shape[-1] <= 65536:
@@ -78,6 +90,8 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     __slots__ = ("slope",)
+    saved_inputs = (0,)
+    saves_output = False
 
     def __init__(self, slope: float) -> None:
         self.slope = slope
@@ -93,6 +107,9 @@ class LeakyReLU(Function):
 
 class ELU(Function):
     __slots__ = ("alpha",)
+    saved_inputs = (0,)
+    saves_output = True
+    float_only = True
 
     def __init__(self, alpha: float) -> None:
         self.alpha = alpha
@@ -126,6 +143,9 @@ class Erf(Function):
     """The error function (used by the exact GELU; differentiable to any order)."""
 
     __slots__ = ()
+    saved_inputs = (0,)
+    saves_output = False
+    float_only = True
 
     def forward(self, x):
         return _erf_array(x)
@@ -142,6 +162,9 @@ class GELU(Function):
     """x·Φ(x) with Φ the standard normal CDF, exactly (erf) or with the tanh approximation."""
 
     __slots__ = ("approximate",)
+    saved_inputs = (0,)
+    saves_output = False
+    float_only = True
 
     def __init__(self, approximate: str) -> None:
         self.approximate = approximate
@@ -167,6 +190,9 @@ class Softplus(Function):
     """log(1 + exp(beta x)) / beta, linear above ``threshold`` (as PyTorch)."""
 
     __slots__ = ("beta", "threshold")
+    saved_inputs = (0,)
+    saves_output = False
+    float_only = True
 
     def __init__(self, beta: float, threshold: float) -> None:
         self.beta, self.threshold = beta, threshold
@@ -186,11 +212,15 @@ class Softplus(Function):
 
 class Softmax(Function):
     __slots__ = ("axis",)
+    saved_inputs = ()
+    saves_output = True
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
     def forward(self, x):
+        if x.ndim == 0:
+            return self.forward(x.reshape(1)).reshape(())
         e = x - x.max(axis=self.axis, keepdims=True)
         np.exp(e, out=e)
         e /= e.sum(axis=self.axis, keepdims=True)
@@ -203,11 +233,15 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     __slots__ = ("axis",)
+    saved_inputs = ()
+    saves_output = True
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
 
     def forward(self, x):
+        if x.ndim == 0:
+            return self.forward(x.reshape(1)).reshape(())
         z = x - x.max(axis=self.axis, keepdims=True)
         z -= np.log(np.exp(z).sum(axis=self.axis, keepdims=True))
         return z
@@ -216,11 +250,16 @@ class LogSoftmax(Function):
         return gy - _ar.exp(y) * gy.sum(axis=self.axis, keepdims=True)
 
 
-def _check_axis(x: Any, axis: int, name: str) -> int:
+def _check_axis(x: Any, dim: Any, axis: Any, name: str) -> int | None:
+    """The softmax dim (``dim``, or its alias ``axis``; -1 when neither is given), checked;
+    None for a 0-d input (whose softmax is 1)."""
+    dim = _axes.merge(dim, axis, name)
+    if isinstance(x, Tensor) and x.data.dtype.kind != "f":
+        raise TypeError(f"{name}: needs a floating-point input, got dtype {x.data.dtype}; "
+                        f"convert it first (x.float())")
     nd = len(shape_of(x))
-    if not -max(nd, 1) <= axis < max(nd, 1):
-        raise ValueError(f"{name}: axis {axis} is out of range for a {nd}-d input")
-    return axis % max(nd, 1)
+    d = _axes.axis(-1 if dim is None else dim, nd, name)
+    return None if nd == 0 else d
 
 
 def sigmoid(x: Any) -> Any:
@@ -234,6 +273,8 @@ def tanh(x: Any) -> Any:
 
 def relu(x: Any) -> Any:
     """max(x, 0). Its gradient at 0 is taken as 0 (as PyTorch)."""
+    if isinstance(x, Tensor) and x.data.dtype == np.bool_:
+        raise TypeError("relu: bool tensors are not supported (as in PyTorch)")
     return ReLU()(x)
 
 
@@ -262,14 +303,18 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     """log(1 + e^(beta x)) / beta; returns x where beta x > threshold (as PyTorch)."""
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
+    if isinstance(x, Tensor) and x.data.dtype.kind != "f":
+        raise TypeError(f"softplus: needs a floating-point input, got dtype {x.data.dtype} "
+                        f"(as in PyTorch); convert it first (x.float())")
     return Softplus(float(beta), float(threshold))(x)
 
 
-def softmax(x: Any, axis: int = -1) -> Any:
-    """exp(x) / Σ exp(x) along ``axis``, computed from x - max(x) (no overflow)."""
-    return Softmax(_check_axis(x, axis, "softmax"))(x)
+def softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Any:
+    """exp(x) / Σ exp(x) along ``dim`` (default -1; ``axis`` is an alias), computed from
+    x - max(x) (no overflow)."""
+    return Softmax(_check_axis(x, dim, axis, "softmax"))(x)
 
 
-def log_softmax(x: Any, axis: int = -1) -> Any:
-    """x - logsumexp(x) along ``axis``, stable for inputs of any magnitude."""
-    return LogSoftmax(_check_axis(x, axis, "log_softmax"))(x)
+def log_softmax(x: Any, dim: Any = None, *, axis: Any = None) -> Any:
+    """x - logsumexp(x) along ``dim`` (default -1), stable for inputs of any magnitude."""
+    return LogSoftmax(_check_axis(x, dim, axis, "log_softmax"))(x)

@@ -25,7 +25,9 @@ def _check_reduction(reduction: str, name: str) -> None:
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":  # sum / n: np.mean's Python wrapper costs more than the work
-        return np.asarray(loss.sum() / max(loss.size, 1))
+        if loss.size == 0:
+            return np.full((), np.nan, dtype=loss.dtype)  # empty batch: nan, as PyTorch
+        return np.asarray(loss.sum() / loss.size)
     if reduction == "sum":
         return np.asarray(loss.sum())
     return loss
@@ -51,6 +53,8 @@ class _PointwiseLoss(Function):
         self.reduction = reduction
 
     def forward(self, x, t):
+        if x.ndim == 0:  # ufuncs with out= need arrays, not the scalars 0-d inputs give
+            return self.forward(x.reshape(1), np.reshape(t, (1,))).reshape(())
         with np.errstate(divide="ignore", invalid="ignore"):
             return _reduce(self._loss(x, t), self.reduction)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
+from ..ops import _axes
 from .module import Module
 
 __all__ = ["ELU", "GELU", "LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Softplus",
@@ -89,24 +90,30 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    def __init__(self, axis: int = -1) -> None:
+    """Softmax along ``dim`` (PyTorch's argument; ``axis`` is an alias; default -1)."""
+
+    def __init__(self, dim: int | None = None, *, axis: int | None = None) -> None:
         super().__init__()
-        self.axis = int(axis)
+        dim = axis if dim is None else dim
+        self.dim = -1 if dim is None else _axes.check_int(dim, "Softmax")
 
     def forward(self, x: Any) -> Any:
-        return F.softmax(x, self.axis)
+        return F.softmax(x, self.dim)
 
     def extra_repr(self) -> str:
-        return f"axis={self.axis}"
+        return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
-    def __init__(self, axis: int = -1) -> None:
+    """LogSoftmax along ``dim`` (PyTorch's argument; ``axis`` is an alias; default -1)."""
+
+    def __init__(self, dim: int | None = None, *, axis: int | None = None) -> None:
         super().__init__()
-        self.axis = int(axis)
+        dim = axis if dim is None else dim
+        self.dim = -1 if dim is None else _axes.check_int(dim, "LogSoftmax")
 
     def forward(self, x: Any) -> Any:
-        return F.log_softmax(x, self.axis)
+        return F.log_softmax(x, self.dim)
 
     def extra_repr(self) -> str:
-        return f"axis={self.axis}"
+        return f"dim={self.dim}"

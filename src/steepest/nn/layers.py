@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import functional as F
 from ..functional.layer import Linear as _LinearFn
-from ..ops import reshape
+from ..ops import _axes, flatten
 from ..tensor import Tensor
 from . import init
 from .module import Module
@@ -90,6 +90,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Dropout: p must be a number in [0, 1], got {type(p).__name__} "
+                            f"{p!r}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = float(p)
@@ -117,6 +120,21 @@ class BatchNorm1d(Module):
                  dtype: Any = np.float32) -> None:
         super().__init__()
         dt = np.dtype(dtype)
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)):
+            raise TypeError(f"BatchNorm1d: num_features must be a positive int, got "
+                            f"{type(num_features).__name__} {num_features!r}")
+        if num_features <= 0:
+            raise ValueError(f"BatchNorm1d: num_features must be positive, got {num_features}")
+        for name, v in (("eps", eps), ("momentum", momentum)):
+            if v is not None and (isinstance(v, bool) or not isinstance(
+                    v, (int, float, np.integer, np.floating))):
+                raise TypeError(f"BatchNorm1d: {name} must be a number, got "
+                                f"{type(v).__name__} {v!r}")
+        if not eps > 0:
+            raise ValueError(f"BatchNorm1d: eps must be positive, got {eps}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] (or None), got "
+                             f"{momentum}")
         self.num_features = int(num_features)
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
@@ -168,25 +186,23 @@ class BatchNorm1d(Module):
 
 
 class Flatten(Module):
-    """Merge axes ``start_axis`` .. ``end_axis`` into one (default: all but the batch axis)."""
+    """Merge dims ``start_dim`` .. ``end_dim`` into one (default: all but the batch dim).
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    PyTorch's names; ``start_axis``/``end_axis`` are accepted aliases."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1, *, start_axis: Any = None,
+                 end_axis: Any = None) -> None:
         super().__init__()
-        self.start_axis, self.end_axis = int(start_axis), int(end_axis)
+        start_dim = start_dim if start_axis is None else start_axis
+        end_dim = end_dim if end_axis is None else end_axis
+        self.start_dim = _axes.check_int(start_dim, "Flatten", "start_dim")
+        self.end_dim = _axes.check_int(end_dim, "Flatten", "end_dim")
 
     def forward(self, x: Any) -> Any:
-        shape = x.data.shape if isinstance(x, Tensor) else np.shape(x)
-        nd = len(shape)
-        if nd == 0:
-            return reshape(x, (1,))
-        s, e = self.start_axis % nd, self.end_axis % nd
-        if s > e:
-            raise ValueError(f"Flatten: start_axis {self.start_axis} comes after end_axis "
-                             f"{self.end_axis} for an input of shape {shape}")
-        return reshape(x, (*shape[:s], math.prod(shape[s:e + 1]), *shape[e + 1:]))
+        return flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
-        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Identity(Module):

@@ -18,6 +18,8 @@ from ..tensor import Tensor
 
 class Add(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = False
 
     def forward(self, a, b):
         return a + b
@@ -28,6 +30,8 @@ class Add(Function):
 
 class Sub(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = False
 
     def forward(self, a, b):
         return a - b
@@ -38,6 +42,8 @@ class Sub(Function):
 
 class Mul(Function):
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = False
 
     def forward(self, a, b):
         return a * b
@@ -49,6 +55,9 @@ class Mul(Function):
 
 class Div(Function):
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = False
+    float_only = True
 
     def forward(self, a, b):
         return a / b
@@ -61,6 +70,8 @@ class Div(Function):
 
 class Neg(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = False
 
     def forward(self, x):
         return -x
@@ -73,6 +84,8 @@ class PowScalar(Function):
     """x ** c for a constant exponent c."""
 
     __slots__ = ("c",)
+    saved_inputs = (0,)
+    saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -84,6 +97,8 @@ class PowScalar(Function):
         c = self.c
         if c == 2:
             return gy * (x * 2.0)
+        if c == 0:  # PyTorch: exactly zero, also at x = 0 (where c * x**-1 would be nan)
+            return where(np.zeros(np.shape(_raw(x)), dtype=bool), gy, 0.0)
         return gy * (pow(x, c - 1) * c)
 
 
@@ -91,22 +106,29 @@ class Pow(Function):
     """a ** b with a tensor exponent."""
 
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = True
 
     def forward(self, a, b):
         return a ** b
 
     def backward(self, gy, y, a, b):
-        ga = gy * b * pow(a, b - 1.0) if self.needs_grad(0) else None
-        gb = None
+        ar, br = _raw(a), _raw(b)
+        ga = gb = None
+        if self.needs_grad(0):  # PyTorch: 0 where the exponent is 0 (also at a = 0)
+            ga = where(br == 0, 0.0, gy * b * pow(a, b - 1.0))
         if self.needs_grad(1):
-            # d(a^b)/db = a^b log a; PyTorch takes it as 0 where a == 0 (and b >= 0)
-            safe = where(a == 0, 1.0, a)
-            gb = gy * y * log(safe)
+            # d(a^b)/db = a^b log a; PyTorch takes it as 0 where a == 0 and b >= 0 (and
+            # keeps -inf for a == 0, b < 0)
+            gb = where((ar == 0) & (br >= 0), 0.0, gy * y * log(a))
         return ga, gb
 
 
 class Exp(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = True
+    float_only = True
 
     def forward(self, x):
         return np.exp(x)
@@ -117,6 +139,9 @@ class Exp(Function):
 
 class Log(Function):
     __slots__ = ()
+    saved_inputs = (0,)
+    saves_output = False
+    float_only = True
 
     def forward(self, x):
         return np.log(x)
@@ -127,6 +152,9 @@ class Log(Function):
 
 class Sqrt(Function):
     __slots__ = ()
+    saved_inputs = ()
+    saves_output = True
+    float_only = True
 
     def forward(self, x):
         return np.sqrt(x)
@@ -137,6 +165,8 @@ class Sqrt(Function):
 
 class Abs(Function):
     __slots__ = ()
+    saved_inputs = (0,)
+    saves_output = False
 
     def forward(self, x):
         return np.abs(x)
@@ -149,6 +179,8 @@ class Maximum(Function):
     """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
 
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = False
 
     def forward(self, a, b):
         return np.maximum(a, b)
@@ -160,6 +192,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     __slots__ = ()
+    saved_inputs = (0, 1)
+    saves_output = False
 
     def forward(self, a, b):
         return np.minimum(a, b)
@@ -182,6 +216,8 @@ class Clip(Function):
     """Clamp into [lo, hi]; gradient passes where lo <= x <= hi (inclusive, as PyTorch)."""
 
     __slots__ = ("lo", "hi", "mask")
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, lo: Any, hi: Any) -> None:
         self.lo, self.hi = lo, hi
@@ -209,6 +245,8 @@ class Where(Function):
     """Pick from a where ``cond`` holds, else from b. ``cond`` is a constant."""
 
     __slots__ = ("cond",)
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, cond: Any) -> None:
         c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
@@ -223,8 +261,24 @@ class Where(Function):
         return ga, gb
 
 
+class Clone(Function):
+    """A copy with its own memory; the gradient passes unchanged."""
+
+    __slots__ = ()
+    saved_inputs = ()
+    saves_output = False
+
+    def forward(self, x):
+        return np.array(x, copy=True, order="C")
+
+    def backward(self, gy, y, x):
+        return gy
+
+
 class AsType(Function):
     __slots__ = ("dtype", "src")
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = np.dtype(dtype)
@@ -246,6 +300,8 @@ class AsType(Function):
 
 class AddScalar(Function):
     __slots__ = ("c",)
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -265,6 +321,8 @@ class RSubScalar(Function):
     """c - x."""
 
     __slots__ = ("c",)
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -282,6 +340,8 @@ class RSubScalar(Function):
 
 class MulScalar(Function):
     __slots__ = ("c",)
+    saved_inputs = ()
+    saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -301,6 +361,9 @@ class DivScalar(Function):
     """x / c."""
 
     __slots__ = ("c",)
+    saved_inputs = ()
+    saves_output = False
+    float_only = True
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -320,6 +383,9 @@ class RDivScalar(Function):
     """c / x."""
 
     __slots__ = ("c",)
+    saved_inputs = (0,)
+    saves_output = True
+    float_only = True
 
     def __init__(self, c: float) -> None:
         self.c = c
@@ -345,27 +411,42 @@ def _is_scalar(v: Any) -> bool:
 # -- public functions (work on Tensors and on raw arrays) ---------------------------------
 
 
+def _floated(x: Any, c: Any) -> Any:
+    """An integer/bool tensor meeting a Python float computes in float32 (PyTorch)."""
+    if type(c) is float and isinstance(x, Tensor) and x.data.dtype.kind in "biu":
+        return Tensor._make(x.data.astype(np.float32), False, None, 0)
+    return x
+
+
 def add(a: Any, b: Any) -> Any:
     if type(b) in _SCALAR:
-        return AddScalar(b)(a)
+        return AddScalar(b)(_floated(a, b))
     if type(a) in _SCALAR:
-        return AddScalar(a)(b)
+        return AddScalar(a)(_floated(b, a))
     return Add()(a, b)
 
 
+def _no_bool(op: str, *xs: Any) -> None:
+    for x in xs:
+        if isinstance(x, Tensor) and x.data.dtype == np.bool_:
+            raise TypeError(f"{op}: not supported on bool tensors (as in PyTorch); for masks "
+                            f"use ~mask or logical ops, else convert first (x.float())")
+
+
 def sub(a: Any, b: Any) -> Any:
+    _no_bool("sub", a, b)
     if type(b) in _SCALAR:
-        return AddScalar(-b)(a)
+        return AddScalar(-b)(_floated(a, b))
     if type(a) in _SCALAR:
-        return RSubScalar(a)(b)
+        return RSubScalar(a)(_floated(b, a))
     return Sub()(a, b)
 
 
 def mul(a: Any, b: Any) -> Any:
     if type(b) in _SCALAR:
-        return MulScalar(b)(a)
+        return MulScalar(b)(_floated(a, b))
     if type(a) in _SCALAR:
-        return MulScalar(a)(b)
+        return MulScalar(a)(_floated(b, a))
     return Mul()(a, b)
 
 
@@ -378,13 +459,28 @@ def div(a: Any, b: Any) -> Any:
 
 
 def neg(x: Any) -> Any:
+    _no_bool("neg", x)
     return Neg()(x)
 
 
 def pow(a: Any, b: Any) -> Any:  # noqa: A001 - mirrors numpy/torch naming
     """a ** b; a Python-number exponent uses the cheaper constant-exponent op."""
     if isinstance(b, (int, float)) and not isinstance(b, bool):
+        b = b.item() if isinstance(b, np.generic) else b  # NumPy scalars would widen float32
+        if isinstance(a, Tensor) and a.data.dtype.kind in "biu":
+            if type(b) is float:
+                a = Tensor._make(a.data.astype(np.float32), False, None, 0)
+            elif b < 0:
+                raise RuntimeError(f"pow: integer tensors cannot be raised to a negative "
+                                   f"integer power ({b}); convert to float first (.float())")
+            elif a.data.dtype == np.bool_:
+                a = Tensor._make(a.data.astype(np.int64), False, None, 0)  # torch: int64
         return PowScalar(b)(a)
+    if (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == np.bool_
+            and b.data.dtype == np.bool_):
+        raise TypeError("pow: not supported between two bool tensors (as in PyTorch)")
+    if isinstance(a, (int, float)) and isinstance(b, Tensor) and b.data.dtype.kind in "biu":
+        b = Tensor._make(b.data.astype(np.float32), False, None, 0)  # 2.0 ** int_tensor
     return Pow()(a, b)
 
 
@@ -401,6 +497,7 @@ def sqrt(x: Any) -> Any:
 
 
 def abs(x: Any) -> Any:  # noqa: A001
+    _no_bool("abs", x)
     return Abs()(x)
 
 
@@ -420,6 +517,9 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         else np.any(np.asarray(min) > np.asarray(max))
     ):
         raise ValueError(f"clip: min ({min}) is greater than max ({max})")
+    if isinstance(x, Tensor) and x.data.dtype.kind in "biu" and (
+            type(min) is float or type(max) is float):
+        x = Tensor._make(x.data.astype(np.float32), False, None, 0)  # torch: float32
     return Clip(min, max)(x)
 
 
@@ -429,9 +529,19 @@ def where(cond: Any, a: Any, b: Any) -> Any:
 
 
 def astype(x: Any, dtype: Any) -> Any:
-    if isinstance(x, Tensor) and x.data.dtype == np.dtype(dtype):
-        return x
-    return AsType(dtype)(x)
+    """Convert the dtype; differentiable to float dtypes, a constant to integers and bools."""
+    dt = np.dtype(dtype)
+    if isinstance(x, Tensor):
+        if x.data.dtype == dt:
+            return x
+        if dt.kind != "f":
+            return Tensor._make(x.data.astype(dt), False, None, 0)
+    return AsType(dt)(x)
+
+
+def clone(x: Any) -> Any:
+    """A differentiable copy with its own (C-contiguous) memory."""
+    return Clone()(x)
 
 
 def _raw(x: Any) -> Any:
