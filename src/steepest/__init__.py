@@ -6,7 +6,7 @@ The public API: ``Tensor`` and ``tensor``, grad modes (``no_grad``, ``enable_gra
 and the sub-packages ``nn``, ``functional``, ``optim``, ``data`` (``datasets``), ``train``.
 """
 
-from . import ops
+from . import backend, cuda, ops
 from .autograd import (
     AnomalyError,
     Function,
@@ -18,6 +18,7 @@ from .autograd import (
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
 from .random import get_rng_state, manual_seed, set_rng_state
+from .backend import device
 from .tensor import Device, Tensor, public, tensor
 
 # The top-level functions: PyTorch's names and signatures, always returning Tensors.
@@ -94,4 +95,5 @@ __all__ = [
     "div", "logsumexp", "mul", "neg", "norm", "permute", "pow", "prod", "sub", "swapdims",
     "unsqueeze", "public", "float16", "float32", "float64", "int32", "int64",
     "data", "datasets", "functional", "inspect", "nn", "optim", "train", "save", "load",
+    "backend", "cuda", "device",
 ]

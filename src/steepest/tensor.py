@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import backend as _backend
+
 _FLOAT_KINDS = "f"
 _REFUSED = {"O": "object", "U": "string", "S": "bytes", "c": "complex", "V": "void",
             "M": "datetime", "m": "timedelta"}
@@ -20,6 +22,8 @@ _REFUSED = {"O": "object", "U": "string", "S": "bytes", "c": "complex", "V": "vo
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
+    if type(data) is not np.ndarray and _backend.is_device_array(data):
+        return data if dtype is None else _check_array(data.astype(_dtype(dtype), copy=False))
     if dtype is not None:
         try:
             return _check_array(np.array(data, dtype=_dtype(dtype), copy=None))
@@ -197,11 +201,11 @@ class Tensor:
 
     @property
     def device(self) -> Device:
-        return CPU
+        return _backend.device_of(self.data)
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return type(self.data) is not np.ndarray and _backend.is_device_array(self.data)
 
     def numel(self) -> int:
         return self.data.size
@@ -216,9 +220,13 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied; detach semantics)."""
+        if type(self.data) is not np.ndarray:
+            _refuse_host_view(self, "numpy")
         return self.data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if type(self.data) is not np.ndarray:
+            _refuse_host_view(self, "__array__")
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -263,32 +271,40 @@ class Tensor:
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
            non_blocking: bool = False) -> Tensor:
-        """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)``, ``to(other)`` as in PyTorch.
+        """``to(dtype)``, ``to("cuda")``, ``to(device, dtype)``, ``to(other)`` as in PyTorch.
 
-        steepest computes on the CPU only: any other device is refused with a clear error.
+        A move to another device copies the data there (the one explicit transfer) and is
+        differentiable: the gradient flows back to the source device.
         """
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.data.dtype if dtype is None else dtype
-            elif isinstance(a, (str, Device)) and _is_device(a):
+                device = a.device if device is None else device
+            elif isinstance(a, Device) or (isinstance(a, str) and _is_device(a)):
                 device = a
             elif dtype is None:
                 dtype = a
             else:
                 raise TypeError(f"to: unexpected argument {a!r}")
-        if device is not None:
-            _check_device(device, "to")
-        out = self if dtype is None else self.astype(dtype)
+        out = self
+        if device is not None and Device(device) != self.device:
+            out = _ops.to_device(self, Device(device))
+        if dtype is not None:
+            out = out.astype(dtype)
         if copy and out is self:
             out = self.clone()
         return out
 
     def cpu(self) -> Tensor:
-        return self
+        return self if type(self.data) is np.ndarray else self.to("cpu")
 
-    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        _check_device("cuda", "cuda")
-        return self  # pragma: no cover - _check_device raises
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """A copy on the GPU (``cuda:0`` unless ``device`` says which); see :meth:`to`."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = Device("cuda", device)
+        return self.to(device)
 
     def type(self, dtype: Any = None) -> Any:
         """Without an argument the type name (``'steepest.FloatTensor'``), else ``to(dtype)``."""
@@ -875,27 +891,8 @@ class _Size(int):
         return self._shape[_ops._axes.axis(dim, len(self._shape), "size")]
 
 
-class Device:
-    """The device a tensor lives on; steepest has one, the CPU (``str(d) == 'cpu'``)."""
-
-    __slots__ = ()
-    type = "cpu"
-    index = None
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Device) or other == "cpu"
-
-    def __hash__(self) -> int:
-        return hash("cpu")
-
-
-CPU = Device()
+Device = _backend.device  # one device class for the whole package (torch-like)
+CPU = _backend.CPU
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
@@ -921,13 +918,12 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def _is_device(d: Any) -> bool:
-    return isinstance(d, Device) or str(d).split(":")[0] in _DEVICE_PREFIXES
+    return isinstance(d, Device) or str(d).split(":")[0].strip().lower() in _DEVICE_PREFIXES
 
 
-def _check_device(device: Any, op: str) -> None:
-    if str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"{op}: steepest computes on the CPU only; device {str(device)!r} "
-                           f"is not available (use 'cpu')")
+def _refuse_host_view(t: Tensor, op: str) -> None:
+    raise TypeError(f"{op}: cannot convert a {t.device} tensor to a NumPy array implicitly; "
+                    f"copy it to the host first with .cpu()")
 
 
 def _raw(x: Any) -> Any:
@@ -946,13 +942,16 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     As ``torch.tensor`` it copies its data, so in-place changes of the tensor never reach
     the caller's array (``Tensor(array)`` shares it instead, like ``torch.from_numpy``).
     """
-    if device is not None:
-        _check_device(device, "tensor")
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, np.ndarray) or _backend.is_device_array(data):
         data = data.copy()
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    t = Tensor(data, requires_grad=False, dtype=dtype)
+    if device is not None and Device(device) != t.device:
+        t = Tensor._make(_backend.to_device(t.data, device), False, None, 0)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 from . import autograd as _autograd  # noqa: E402

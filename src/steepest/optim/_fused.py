@@ -106,7 +106,8 @@ def adam_step(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr:
 def _qualifies(*arrays: np.ndarray) -> bool:
     p = arrays[0]
     return AVAILABLE and p.size >= MIN_SIZE and p.dtype.kind == "f" and all(
-        a.flags.c_contiguous and a.dtype == p.dtype for a in arrays)
+        type(a) is np.ndarray  # host arrays only: device arrays take the NumPy-API path
+        and a.flags.c_contiguous and a.dtype == p.dtype for a in arrays)
 
 
 def sgd_step(p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, *, lr: float, wd: float,

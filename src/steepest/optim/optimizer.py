@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad
+from ..backend import check_same_device, device_of, is_device_array, to_device
 from ..tensor import Tensor
 
 __all__ = ["NonFiniteGradientError", "Optimizer", "required"]
@@ -61,7 +62,7 @@ def _to_python(value: Any) -> Any:
 
 def _copy_value(value: Any) -> Any:
     """Copy state for a state_dict: arrays copied, tuples as lists (plain data only)."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_device_array(value):
         return value.copy()
     if isinstance(value, (list, tuple)):
         return [_copy_value(v) for v in value]
@@ -248,7 +249,9 @@ class Optimizer:
                 if g is None:
                     continue
                 ga = g.data if isinstance(g, Tensor) else g
-                if not isinstance(ga, np.ndarray) or ga.shape != p.data.shape:
+                if type(ga) is not type(p.data):
+                    check_same_device(f"{self._name}.step", p.data, ga)
+                if not _is_array(ga) or ga.shape != p.data.shape:
                     raise ValueError(
                         f"{self._name}: the gradient of {self._describe(gi, j, p)} has shape "
                         f"{np.shape(ga)}; it must have the parameter's shape")
@@ -304,11 +307,11 @@ class Optimizer:
 
     def _work(self, k: int, like: np.ndarray) -> np.ndarray:
         """Scratch array ``k`` shaped like ``like``: reused across steps and parameters."""
-        key = (k, like.dtype.str)
+        key = (k, like.dtype.str, type(like))
         buf = self._scratch.get(key)
         n = like.size
         if buf is None or buf.size < n:
-            buf = np.empty(max(n, 1), dtype=like.dtype)
+            buf = np.empty_like(like, shape=(max(n, 1),))
             self._scratch[key] = buf
         return buf[:n].reshape(like.shape)
 
@@ -384,7 +387,12 @@ class Optimizer:
 
     def _load_value(self, name: str, value: Any, p: Tensor) -> Any:
         if name in self._array_state:
-            arr = np.array(value, dtype=p.data.dtype, copy=True)
+            value = value.data if isinstance(value, Tensor) else value
+            if is_device_array(value):
+                arr = value.astype(p.data.dtype, copy=True)
+            else:
+                arr = np.array(value, dtype=p.data.dtype, copy=True)
+            arr = to_device(arr, device_of(p.data))  # state joins its parameter's device
             if arr.shape != p.data.shape:
                 raise ValueError(
                     f"{self._name}.load_state_dict: state {name!r} has shape {arr.shape} but "
@@ -399,6 +407,10 @@ def _load_generic(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_load_generic(v) for v in value]
     return _to_python(value)
+
+
+def _is_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) or is_device_array(a)
 
 
 def _all_finite(a: np.ndarray) -> bool:
