@@ -291,7 +291,7 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     for x in inputs:
         if isinstance(x, Tensor) and type(x.data) is not np.ndarray:
             like = x.data  # a device tensor: scalars join it there, host arrays are refused
-            check_same_device(fn.name, *[getattr(t, "data", t) for t in inputs
+            check_same_device(fn.name, *[t.data if isinstance(t, Tensor) else t for t in inputs
                                          if isinstance(t, Tensor) or hasattr(t, "shape")])
             break
     for x in inputs:

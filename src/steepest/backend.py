@@ -136,13 +136,15 @@ def as_array(a: Any, like: Any = None) -> Any:
     """``a`` as an array of its own module (NumPy scalars become 0-d ndarrays); with
     ``like``, scalars and 0-d host values become arrays on ``like``'s device (the one place a
     Python number may cross to the device, as in torch). Host arrays are never moved."""
-    if type(a) is np.ndarray or is_device_array(a):
-        return a
     if like is not None and type(like) is not np.ndarray and is_device_array(like):
+        if is_device_array(a):
+            return a
         if isinstance(a, np.ndarray) and a.ndim:
             raise RuntimeError(f"expected all arrays on {device_of(like)}, got a host array "
                                f"{a.shape}; move it with .to({str(device_of(like))!r})")
         return _cuda["module"].asarray(a)
+    if type(a) is np.ndarray or is_device_array(a):
+        return a
     return np.asarray(a)
 
 

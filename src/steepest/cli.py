@@ -93,6 +93,9 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no live progress bar (one line per epoch is still printed)")
     p.add_argument("--quiet", action="store_true", help="print only the result")
+    p.add_argument("--device", default=None,
+                   help="train on this device: cpu (default) or cuda[:N] (needs "
+                        "pip install \"steepest[gpu]\")")
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -124,7 +127,8 @@ def _run_train(args: argparse.Namespace) -> int:
     progress: Any = False if args.quiet else (ProgressBar(live=False) if args.no_progress
                                               else True)
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
-                               progress=progress, log=(lambda *a: None) if args.quiet else print)
+                               progress=progress, log=(lambda *a: None) if args.quiet else print,
+                               device=args.device)
     if result.get("interrupted"):
         print(f"interrupted; resume with: steepest train --out {cfg.out} --resume",
               file=sys.stderr)

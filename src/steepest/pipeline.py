@@ -220,8 +220,10 @@ def plot_history(history: Any, path: Path, title: str) -> None:
 
 
 def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool = False,
-                      progress: Any = True, log: Any = print) -> dict[str, Any]:
-    """Run a whole training job; returns the metrics written to ``metrics.json``."""
+                      progress: Any = True, log: Any = print, device: Any = None
+                      ) -> dict[str, Any]:
+    """Run a whole training job; returns the metrics written to ``metrics.json``.
+    ``device`` (``"cuda"``) trains there; the saved files are the same on every device."""
     out = Path(cfg.out)
     model_path, ckpt_path = out / MODEL_FILE, out / CHECKPOINT_FILE
     if not resume and not overwrite:
@@ -283,7 +285,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                   batch_size=cfg.batch_size, metrics=metrics, callbacks=callbacks,
                   scheduler=sched, grad_clip=cfg.grad_clip, seed=cfg.seed,
                   checkpoint=ckpt_path, resume=ckpt_path if resume else None,
-                  progress=progress)
+                  progress=progress, device=device)
     if history.interrupted:
         return {"interrupted": True, "checkpoint": str(ckpt_path)}
     test = evaluate(model, base_loss, (x_te, data.y_test), metrics)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backend
 from .atomic import atomic_open
 from .nn.parameter import Parameter
 from .tensor import Tensor
@@ -40,6 +41,8 @@ class _Writer:
         self.arrays: dict[str, np.ndarray] = {}
 
     def add(self, a: np.ndarray, where: str) -> str:
+        if backend.is_device_array(a):
+            a = backend.to_device(a, "cpu")  # files hold host arrays; load picks the device
         if a.dtype.kind == "O" or a.dtype.hasobject:
             raise TypeError(f"save: {where} is an object array, which can only be stored by "
                             f"pickling; convert it to a numeric or string dtype")
@@ -58,7 +61,7 @@ class _Writer:
             kind = "param" if isinstance(obj, Parameter) else "tensor"
             return {"t": kind, "ref": self.add(obj.data, where),
                     "requires_grad": bool(obj.requires_grad)}
-        if isinstance(obj, np.ndarray):
+        if isinstance(obj, np.ndarray) or backend.is_device_array(obj):
             return {"t": "array", "ref": self.add(obj, where)}
         if isinstance(obj, np.generic):
             return {"t": "npscalar", "ref": self.add(np.asarray(obj), where)}
@@ -187,9 +190,10 @@ def _read_npz(f: Any, path: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load(path: str | os.PathLike) -> Any:
+def load(path: str | os.PathLike, map_location: Any = None) -> Any:
     """Read an object written by :func:`save` (or a plain ``numpy.savez`` archive, returned
-    as a dict of arrays). Never unpickles.
+    as a dict of arrays). Never unpickles. Arrays and Tensors come back on the host, or on
+    ``map_location`` (``"cuda"``, a ``steepest.device``) when given, as ``torch.load``.
 
     Raises
     ------
@@ -199,7 +203,26 @@ def load(path: str | os.PathLike) -> Any:
         The file is a pickle (refused), is truncated or corrupted, or is not an archive
         of NumPy arrays; the message names the file.
     """
-    path = os.fspath(path)
+    obj = _load(os.fspath(path))
+    return obj if map_location is None else _to_device(obj, backend.device(map_location))
+
+
+def _to_device(obj: Any, dev: Any) -> Any:
+    if isinstance(obj, Tensor):
+        kind = Parameter if isinstance(obj, Parameter) else Tensor
+        t = kind(backend.to_device(obj.data, dev))
+        t.requires_grad = obj.requires_grad
+        return t
+    if isinstance(obj, np.ndarray) or backend.is_device_array(obj):
+        return backend.to_device(obj, dev)
+    if isinstance(obj, dict):
+        return type(obj)((k, _to_device(v, dev)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_device(v, dev) for v in obj)
+    return obj
+
+
+def _load(path: str) -> Any:
     with open(path, "rb") as f:
         head = f.read(8)
         if not head:

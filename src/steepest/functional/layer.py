@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..backend import as_array
+from ..backend import as_array, check_same_device
 from ..random import generator
 from ..tensor import Tensor
 from ._common import dtype_of, on_device_of, raw, shape_of
@@ -242,6 +242,9 @@ def batch_norm(
     bshape = (1, c) if len(shape) == 2 else (1, c, 1)
     if (weight is None) != (bias is None):
         raise ValueError("batch_norm: give both weight and bias, or neither")
+    if type(raw(x)) is not np.ndarray:  # running statistics must live with the input
+        check_same_device("batch_norm", raw(x), *[raw(a) for a in (running_mean, running_var)
+                                                  if a is not None])
     for name, a in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if a is not None and shape_of(a) != (c,):

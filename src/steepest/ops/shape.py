@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..backend import is_device_array
+from ..backend import device_of, is_device_array, to_device
 from ..tensor import Tensor
 from . import _axes
 
@@ -399,6 +399,18 @@ def normalize_index(index: Any, shape: tuple[int, ...], op: str) -> Any:
     return out if isinstance(index, tuple) else out[0]
 
 
+def _index_on(index: Any, x: Any) -> Any:
+    """Index arrays join a device tensor's device (host index arrays are allowed with device
+    tensors, as in PyTorch; the gather and the scatter of its gradient then run there)."""
+    raw = x.data if isinstance(x, Tensor) else x
+    if type(raw) is np.ndarray or not is_device_array(raw):
+        return index
+    dev = device_of(raw)
+    if isinstance(index, tuple):
+        return tuple(to_device(i, dev) if isinstance(i, np.ndarray) else i for i in index)
+    return to_device(index, dev) if isinstance(index, np.ndarray) else index
+
+
 def _is_arr(i: Any) -> bool:
     return isinstance(i, np.ndarray) or is_device_array(i)
 
@@ -422,7 +434,7 @@ def _masks_to_indices(index: Any) -> Any:
 def getitem(x: Any, index: Any) -> Any:
     """``x[index]``: slices, integers, integer arrays and boolean masks."""
     shape = _shape_of(x)
-    index = _masks_to_indices(normalize_index(index, shape, "getitem"))
+    index = _index_on(_masks_to_indices(normalize_index(index, shape, "getitem")), x)
     try:
         return _share(x, GetItem(index)(x))
     except IndexError as exc:
@@ -432,7 +444,8 @@ def getitem(x: Any, index: Any) -> Any:
 
 def setitem(x: Any, index: Any, value: Any) -> Any:
     """Out of place: a copy of ``x`` with ``[index] = value`` (differentiable in both)."""
-    index = _masks_to_indices(normalize_index(index, _shape_of(x), "setitem"))
+    index = _index_on(_masks_to_indices(normalize_index(index, _shape_of(x), "setitem")),
+                      x)
     try:
         return SetItem(index)(x, value)
     except IndexError as exc:

@@ -298,8 +298,23 @@ class Optimizer:
                     states.append(st)
                 index += 1
             if params:
-                self._update(group, params, grads, states)
+                try:
+                    self._update(group, params, grads, states)
+                except TypeError:
+                    self._check_state_devices(params, states)
+                    raise
         return loss
+
+    def _check_state_devices(self, params: list[Any], states: list[dict[str, Any]]) -> None:
+        """Name the problem when a parameter moved device after its state was created."""
+        for p, st in zip(params, states):
+            for name, v in st.items():
+                if hasattr(v, "shape") and type(v) is not type(p):
+                    raise RuntimeError(
+                        f"{self._name}.step: state {name!r} is on {device_of(v)} but its "
+                        f"parameter is on {device_of(p)}; create the optimiser after "
+                        f"model.to(device), or move its state with "
+                        f"optimizer.load_state_dict(optimizer.state_dict())")
 
     def _update(self, group: dict[str, Any], params: list[np.ndarray],
                 grads: list[np.ndarray], states: list[dict[str, Any]]) -> None:

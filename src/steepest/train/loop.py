@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from .. import random as _random
 from ..autograd import no_grad
 from ..optim import ReduceLROnPlateau, clip_grad_norm_
@@ -41,7 +42,7 @@ def _as_loader(data: Any, batch_size: int, shuffle: bool, seed: int | None,
     if isinstance(data, Dataset):
         ds = data
     elif isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = (np.asarray(getattr(a, "data", a)) for a in data)
+        x, y = (np.asarray(_host(a.data if isinstance(a, Tensor) else a)) for a in data)
         bad = nonfinite_rows(x)
         if bad:
             raise ValueError(f"{who}: inputs contain NaN or inf (rows {bad}...)")
@@ -65,6 +66,28 @@ def nonfinite_rows(x: np.ndarray, limit: int = 5, chunk_rows: int = 4096) -> lis
         if not ok.all():
             return (np.flatnonzero(~ok)[:limit] + start).tolist()
     return []
+
+
+def _host(a: Any) -> Any:
+    return backend.to_device(a, "cpu") if backend.is_device_array(a) else a
+
+
+def _model_device(model: Any) -> Any:
+    """The device of the model's first parameter, None for the CPU (or no parameters)."""
+    for p in model.parameters():
+        return None if type(p.data) is np.ndarray else p.device
+    return None
+
+
+def _to_fit_device(model: Any, optimizer: Any, device: Any) -> Any:
+    """Move model and optimiser state to ``device`` (once); the device batches go to."""
+    if device is None:
+        return _model_device(model)
+    dev = backend.device(device)
+    model.to(dev)
+    if optimizer.state:
+        optimizer.load_state_dict(optimizer.state_dict())  # state follows its parameters
+    return None if dev.type == "cpu" else dev
 
 
 def _resolve_loss(loss: Any) -> Callable[..., Tensor]:
@@ -138,6 +161,7 @@ def fit(
     progress: bool | Callback = True,
     plateau_monitor: str | None = None,
     handle_interrupt: bool = True,
+    device: Any = None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
@@ -166,6 +190,10 @@ def fit(
     handle_interrupt : bool
         Turn Ctrl-C into a clean stop with a checkpoint (the default). ``False`` leaves
         ``KeyboardInterrupt`` to the caller (e.g. a hyperparameter search).
+    device : str or steepest.device, optional
+        Train there (``"cuda"``): the model and the optimiser's state are moved once, each
+        batch is copied once; metrics and the history are computed on the host. Default:
+        where the model's parameters are.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -183,6 +211,7 @@ def fit(
     elif progress:
         callbacks.append(ProgressBar())
     params = [p for p in model.parameters() if p.requires_grad]
+    dev = _to_fit_device(model, optimizer, device)
 
     from ..nn import check_symmetry
 
@@ -234,6 +263,8 @@ def fit(
             if not skip:
                 loader.set_epoch(epoch)  # else the restored loader resumes mid-epoch
             for step, (xb, yb) in enumerate(loader, start=skip):
+                if dev is not None:
+                    xb, yb = backend.to_device(xb, dev), backend.to_device(yb, dev)
                 out = model(Tensor(xb))
                 lval = loss_fn(out, yb)
                 value = float(lval.data)
@@ -252,7 +283,7 @@ def fit(
                 sums["loss"] += value * n
                 batch_logs = {"loss": value}
                 for name, fn in named_metrics:
-                    m = fn(out.data, yb)
+                    m = fn(_host(out.data), _host(yb))
                     sums[name] = sums.get(name, 0.0) + m * n
                     batch_logs[name] = m
                 for cb in callbacks:
@@ -302,19 +333,22 @@ def evaluate(model: Any, loss: Any, data: Any, metrics: Sequence[Any] = (),
     named = [_metrics.resolve(m) for m in metrics]
     loader = _as_loader(data, batch_size, False, 0, False, "evaluate")
     was_training = getattr(model, "training", False)
+    dev = _model_device(model)
     model.eval()
     total: dict[str, float] = {}
     n_total = 0
     try:
         with no_grad():
             for xb, yb in loader:
+                if dev is not None:
+                    xb, yb = backend.to_device(xb, dev), backend.to_device(yb, dev)
                 out = model(Tensor(xb))
                 n = len(xb)
                 n_total += n
                 if loss_fn is not None:
                     total["loss"] = total.get("loss", 0.0) + float(loss_fn(out, yb).data) * n
                 for name, fn in named:
-                    total[name] = total.get(name, 0.0) + fn(out.data, yb) * n
+                    total[name] = total.get(name, 0.0) + fn(_host(out.data), _host(yb)) * n
     finally:
         model.train(was_training)
     return {k: v / max(n_total, 1) for k, v in total.items()}
@@ -322,16 +356,20 @@ def evaluate(model: Any, loss: Any, data: Any, metrics: Sequence[Any] = (),
 
 def predict(model: Any, x: Any, batch_size: int = 1024) -> np.ndarray:
     """Model outputs for inputs ``x`` (eval mode, no graph, in batches)."""
-    x = np.asarray(getattr(x, "data", x))
+    x = np.asarray(_host(x.data if isinstance(x, Tensor) else x))
     if len(x) == 0:
         raise ValueError("predict: no inputs")
     was_training = getattr(model, "training", False)
+    dev = _model_device(model)
     model.eval()
     outs = []
     try:
         with no_grad():
             for i in range(0, len(x), batch_size):
-                outs.append(model(Tensor(x[i:i + batch_size])).data)
+                xb = x[i:i + batch_size]
+                if dev is not None:
+                    xb = backend.to_device(xb, dev)
+                outs.append(_host(model(Tensor(xb)).data))
     finally:
         model.train(was_training)
     return np.concatenate(outs)
