@@ -524,7 +524,7 @@ class Tensor:
             raise RuntimeError(f"{op}: the result type {rt} cannot be stored in this tensor of "
                                f"dtype {self.data.dtype}; convert the tensor first (e.g. "
                                f".float())")
-        if self.data.dtype.kind == "f" and np.asarray(arr).dtype.kind in "fbiu":
+        if self.data.dtype.kind == "f" and _backend.as_array(arr).dtype.kind in "fbiu":
             if isinstance(other, Tensor):
                 if other.data.dtype != self.data.dtype:
                     other = other.astype(self.data.dtype)
@@ -595,6 +595,9 @@ class Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
         if isinstance(src, Tensor) and src.data.dtype != self.data.dtype:
             src = src.astype(self.data.dtype) if self.data.dtype.kind == "f" else src.detach()
+        if type(self.data) is not type(_raw(src)) and hasattr(_raw(src), "shape"):
+            src = src.to(self.device) if isinstance(src, Tensor) else _backend.to_device(
+                _raw(src), self.device)  # copy_ is an explicit transfer, as in PyTorch
         arr = _raw(src) if isinstance(src, Tensor) else _to_array(src, None)
         try:
             b = np.broadcast_shapes(self.data.shape, np.shape(arr))
@@ -607,7 +610,7 @@ class Tensor:
 
     def _replace(self, op: str, value: Any) -> Tensor:
         """Overwrite every element with ``value``; ``old`` gets a zero gradient (PyTorch)."""
-        keep = np.zeros(self.data.shape, dtype=bool)
+        keep = np.zeros_like(self.data, dtype=bool)
         return self._inplace(op, lambda old: _ops.where(keep, old, value),
                              lambda d: np.copyto(d, _raw(value), casting="unsafe"), value)
 
@@ -616,14 +619,14 @@ class Tensor:
         self._float_only("normal_")
         gen = _random_generator() if generator is None else generator
         vals = gen.normal(float(mean), float(std), self.data.shape).astype(self.data.dtype)
-        return self._replace("normal_", vals)
+        return self._replace("normal_", _backend.to_device(vals, self.device))  # host draws
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with U(a, b) samples from ``steepest.random`` (or ``generator``)."""
         self._float_only("uniform_")
         gen = _random_generator() if generator is None else generator
         vals = gen.uniform(float(a), float(b), self.data.shape).astype(self.data.dtype)
-        return self._replace("uniform_", vals)
+        return self._replace("uniform_", _backend.to_device(vals, self.device))
 
     def _float_only(self, op: str) -> None:
         if self.data.dtype.kind != "f":
