@@ -171,13 +171,19 @@ def check_same_device(op: str, *arrays: Any) -> None:
                                f".to({str(d)!r})")
 
 
+def same_place(a: Any, dev: Any) -> bool:
+    """Whether array ``a`` is on ``dev`` (``"cuda"`` without an index means GPU 0)."""
+    dev, src = device(dev), device_of(a)
+    return src.type == dev.type and (dev.index is None or src.index == dev.index)
+
+
 def to_device(a: Any, dev: Any) -> Any:
     """Copy an array to ``dev`` (a no-op when it is there already): the only explicit
     host/device transfer in steepest."""
     dev = device(dev)
     src = device_of(a)
-    if src == dev:
-        return a
+    if src.type == dev.type and (dev.index is None or src.index == dev.index):
+        return a  # already there ("cuda" means the current GPU, 0 here)
     if dev.type == "cpu":
         return a.get()
     mod = get_cuda_module()

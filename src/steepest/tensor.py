@@ -287,7 +287,7 @@ class Tensor:
             else:
                 raise TypeError(f"to: unexpected argument {a!r}")
         out = self
-        if device is not None and Device(device) != self.device:
+        if device is not None and not _backend.same_place(self.data, device):
             out = _ops.to_device(self, Device(device))
         if dtype is not None:
             out = out.astype(dtype)
@@ -950,7 +950,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     if isinstance(data, np.ndarray) or _backend.is_device_array(data):
         data = data.copy()
     t = Tensor(data, requires_grad=False, dtype=dtype)
-    if device is not None and Device(device) != t.device:
+    if device is not None and not _backend.same_place(t.data, device):
         t = Tensor._make(_backend.to_device(t.data, device), False, None, 0)
     if requires_grad:
         t.requires_grad = True

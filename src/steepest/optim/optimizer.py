@@ -243,6 +243,7 @@ class Optimizer:
 
     def _check_grads_unguarded(self) -> bool:
         check = self.nonfinite != "ignore"
+        on_device = []  # device gradients: one finiteness test (one sync) for all of them
         for gi, group in enumerate(self.param_groups):
             for j, p in enumerate(group["params"]):
                 g = p.grad
@@ -259,17 +260,28 @@ class Optimizer:
                     raise TypeError(
                         f"{self._name}: the gradient of {self._describe(gi, j, p)} has dtype "
                         f"{ga.dtype} but the parameter has dtype {p.data.dtype}")
-                if check and not _all_finite(ga):
-                    if self.nonfinite == "skip":
-                        self.skipped_steps += 1
-                        return False
-                    bad = "NaN" if np.isnan(ga).any() else "inf"
-                    raise NonFiniteGradientError(
-                        f"{self._name}.step: the gradient of {self._describe(gi, j, p)} "
-                        f"contains {bad}; no parameter was changed. Find the cause with "
-                        f"steepest.detect_anomaly(), clip gradients, or pass "
-                        f"nonfinite='skip' to skip such steps")
+                if check and type(ga) is not np.ndarray and ga.dtype.kind == "f":
+                    on_device.append((gi, j, p, ga))
+                elif check and not _all_finite(ga):
+                    return self._nonfinite(gi, j, p, ga)
+        if on_device and not math.isfinite(float(sum(
+                np.dot(ga.reshape(-1), ga.reshape(-1)) for *_, ga in on_device))):
+            for gi, j, p, ga in on_device:
+                if not bool(np.isfinite(ga).all()):
+                    return self._nonfinite(gi, j, p, ga)
         return True
+
+    def _nonfinite(self, gi: int, j: int, p: Tensor, ga: Any) -> bool:
+        """Skip the step (False) or raise, naming the parameter with a non-finite grad."""
+        if self.nonfinite == "skip":
+            self.skipped_steps += 1
+            return False
+        bad = "NaN" if bool(np.isnan(ga).any()) else "inf"
+        raise NonFiniteGradientError(
+            f"{self._name}.step: the gradient of {self._describe(gi, j, p)} "
+            f"contains {bad}; no parameter was changed. Find the cause with "
+            f"steepest.detect_anomaly(), clip gradients, or pass "
+            f"nonfinite='skip' to skip such steps")
 
     # -- the step ------------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
