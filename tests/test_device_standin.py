@@ -153,7 +153,7 @@ def test_layers_match_torch_after_module_to(dev, name, train):
     st.manual_seed(0)
     ours, theirs = make_st().double(), make_t().double()
     with torch.no_grad():
-        for (k, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        for p, tp in zip(ours.parameters(), theirs.parameters()):
             tp.copy_(torch.tensor(p.data))
     ours.to(dev).train(train)
     theirs.train(train)

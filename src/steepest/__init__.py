@@ -16,9 +16,9 @@ from .autograd import (
     is_grad_enabled,
     no_grad,
 )
+from .backend import device
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
 from .random import get_rng_state, manual_seed, set_rng_state
-from .backend import device
 from .tensor import Device, Tensor, public, tensor
 
 # The top-level functions: PyTorch's names and signatures, always returning Tensors.

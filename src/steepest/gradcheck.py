@@ -74,7 +74,8 @@ def gradcheck(
     Returns a :class:`GradcheckResult` (truthy when it passed); with
     ``raise_exception=True`` a failure raises :class:`GradcheckError` with the details.
     """
-    xs = [Tensor(_float64(x.data if isinstance(x, Tensor) else x), requires_grad=True) for x in inputs]
+    xs = [Tensor(_float64(x.data if isinstance(x, Tensor) else x), requires_grad=True)
+          for x in inputs]
     y = _output(fn, xs)
     if y.dtype != np.float64:
         raise TypeError(f"gradcheck: fn returned dtype {y.dtype}; it must keep float64")

@@ -12,7 +12,7 @@ from ..autograd import Function
 from ..backend import array_module, as_array, is_device_array
 from ..ops import arithmetic as _ar
 from ..tensor import Tensor
-from ._common import REDUCTIONS, dtype_of, raw, shape_of
+from ._common import REDUCTIONS, raw, shape_of
 from .activation import Softmax, log_softmax, sigmoid, softmax
 
 _BCE_EPS = float(np.float32(1e-12))  # PyTorch's clamp of p(1 - p) (a float32 constant)

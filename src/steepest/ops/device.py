@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Function
-from ..backend import device, device_of, to_device as _move
+from ..backend import device, device_of
+from ..backend import to_device as _move
 
 
 class ToDevice(Function):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..backend import device_of, is_device_array, to_device
+from ..backend import array_module, device_of, is_device_array, to_device
 from ..tensor import Tensor
 from . import _axes
 
@@ -131,8 +131,10 @@ class GetItemGrad(Function):
         gx = np.zeros_like(gy, shape=self.shape)
         if _is_basic(self.index):
             gx[self.index] = gy
-        else:
+        elif type(gx) is np.ndarray:
             np.add.at(gx, self.index, gy)
+        else:  # CuPy's own ufunc.at (NumPy's np.add.at dispatches to it only in new CuPys)
+            array_module(gx).add.at(gx, self.index, gy)
         return gx
 
     def backward(self, ggx, y, gy):
