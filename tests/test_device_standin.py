@@ -428,3 +428,18 @@ def test_nonfinite_device_gradients_are_refused(dev, mode):
         opt.step()
         assert opt.skipped_steps == 1
     same(p, np.ones(3, np.float32))
+
+
+def test_cli_train_on_the_device_gives_the_cpu_result(dev, tmp_path, capsys):
+    import json
+
+    from steepest.cli import main
+
+    common = ["train", "--dataset", "spirals", "--hidden", "16", "--epochs", "2", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "cpu")]) == 0
+    assert main([*common, "--out", str(tmp_path / "dev"), "--device", dev]) == 0
+    cpu, gpu = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("cpu", "dev"))
+    for key in ("test_loss", "test_accuracy"):
+        assert gpu[key] == pytest.approx(cpu[key], rel=0 if not REAL_GPU else 1e-5)
+    assert main([*common, "--out", str(tmp_path / "bad"), "--device", "tpu"]) == 2
+    assert "--device tpu: device: steepest runs on 'cpu' and 'cuda'" in capsys.readouterr().err

@@ -104,6 +104,14 @@ def _run_train(args: argparse.Namespace) -> int:
     from .pipeline import model_summary, train_from_config
     from .train import ProgressBar
 
+    if args.device is not None:  # refuse an unusable device before loading anything
+        from . import backend
+
+        try:
+            if backend.device(args.device).type == "cuda":
+                backend.get_cuda_module()
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise UserError(f"--device {args.device}: {exc}") from None
     values: dict[str, Any] = {}
     if args.config:
         values.update(load_toml(args.config))
