@@ -443,3 +443,9 @@ def test_cli_train_on_the_device_gives_the_cpu_result(dev, tmp_path, capsys):
         assert gpu[key] == pytest.approx(cpu[key], rel=0 if not REAL_GPU else 1e-5)
     assert main([*common, "--out", str(tmp_path / "bad"), "--device", "tpu"]) == 2
     assert "--device tpu: device: steepest runs on 'cpu' and 'cuda'" in capsys.readouterr().err
+
+
+def test_repr_of_a_device_tensor_names_the_device(dev):
+    t = st.tensor([1.5, 2.0], device=dev, requires_grad=True)
+    assert repr(t) == "tensor([1.5, 2. ], device='cuda:0', requires_grad=True)"
+    assert repr(t * 2.0).startswith("tensor([3., 4.], device='cuda:0', grad_fn=mul")

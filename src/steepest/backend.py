@@ -142,7 +142,9 @@ def as_array(a: Any, like: Any = None) -> Any:
         if isinstance(a, np.ndarray) and a.ndim:
             raise RuntimeError(f"expected all arrays on {device_of(like)}, got a host array "
                                f"{a.shape}; move it with .to({str(device_of(like))!r})")
-        return _cuda["module"].asarray(a)
+        a = np.asarray(a)
+        # filled by a kernel, not copied: a host-to-device copy would wait for the GPU
+        return _cuda["module"].full((), a[()], dtype=a.dtype)
     if type(a) is np.ndarray or is_device_array(a):
         return a
     return np.asarray(a)

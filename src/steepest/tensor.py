@@ -351,8 +351,13 @@ class Tensor:
         return bool(self.data.flags.c_contiguous)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        shown = self.data
+        if type(shown) is not np.ndarray and _backend.is_device_array(shown):
+            shown = _backend.to_device(shown, "cpu")  # printing reads the values, as torch
+        body = np.array2string(shown, separator=", ", precision=4, prefix="tensor(")
         extras = []
+        if type(shown) is not type(self.data):
+            extras.append(f"device='{self.device}'")
         if self.data.dtype != np.float32:
             extras.append(f"dtype={self.data.dtype}")
         if self.creator is not None:
