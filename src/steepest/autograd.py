@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .backend import as_array, check_same_device, is_device_array
-from .tensor import Tensor
+from .tensor import _REFUSED, Tensor
 
 _GRAD_ENABLED = contextvars.ContextVar("steepest_grad_enabled", default=True)
 _ANOMALY = contextvars.ContextVar("steepest_detect_anomaly", default=False)
@@ -46,16 +46,23 @@ _CLOCK = [0]
 # warns. It is put back in front whenever it is not first (``catch_warnings`` blocks, e.g.
 # pytest's around imports and tests, replace the filter list): one identity test per op,
 # where ``np.errstate`` would cost a microsecond.
-_OUR_FILTER: list[Any] = [None]
+_OUR_FILTER: Any = None
 
 
 def _silence_op_warnings() -> None:
+    global _OUR_FILTER
     warnings.filterwarnings("ignore", category=RuntimeWarning,
                             module=r"steepest\.(ops|functional|autograd|tensor)(\.|$)")
-    _OUR_FILTER[0] = warnings.filters[0]
+    _OUR_FILTER = warnings.filters[0]
 
 
 _silence_op_warnings()
+
+
+def keep_ops_silent() -> None:
+    """Put the op-warning filter back in front if a ``catch_warnings`` block displaced it."""
+    if not warnings.filters or warnings.filters[0] is not _OUR_FILTER:
+        _silence_op_warnings()
 
 
 def tick() -> int:
@@ -168,10 +175,15 @@ class Function:
     #: the op computes in floating point: integer/bool inputs become float32 (PyTorch's
     #: default dtype) when no float tensor sets the dtype (exp, log, div, sigmoid, ...)
     float_only = False
+    #: the op is not defined for bool tensors (PyTorch refuses ``-`` and ``abs`` of bools)
+    refuses_bool = False
     #: inputs whose values backward reads (None: all of them); see the class docstring
     saved_inputs: tuple[int, ...] | None = None
     #: whether backward reads the output's values
     saves_output = True
+    #: the output may share the input's memory (reshape, transpose, basic indexing): it
+    #: shares the input's version record, and changing it in place in grad mode is refused
+    is_view = False
 
     @property
     def name(self) -> str:
@@ -195,18 +207,18 @@ class Function:
 
     def __call__(self, *inputs: Any) -> Any:
         filters = warnings.filters
-        if not filters or filters[0] is not _OUR_FILTER[0]:
+        if not filters or filters[0] is not _OUR_FILTER:
             _silence_op_warnings()
         n = len(inputs)
-        # Fast paths: one Tensor, or two Tensors of the same dtype (the common cases).
-        if n == 1 and isinstance(inputs[0], Tensor) and (
-                inputs[0].data.dtype.kind == "f" or not self.float_only):
+        # Fast paths: one float Tensor, or two float Tensors of the same dtype (the common
+        # cases). Integer and bool tensors take the checked path (promotion, refusals).
+        if n == 1 and isinstance(inputs[0], Tensor) and inputs[0].data.dtype.kind == "f":
             xs = inputs
             req = inputs[0]._requires_grad
         elif (n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
               and inputs[0].data.dtype is inputs[1].data.dtype
               and type(inputs[0].data) is type(inputs[1].data)
-              and (inputs[0].data.dtype.kind == "f" or not self.float_only)):
+              and inputs[0].data.dtype.kind == "f"):
             xs = inputs
             req = inputs[0]._requires_grad or inputs[1]._requires_grad
         elif (n == 3 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
@@ -272,13 +284,9 @@ class Function:
         return outs
 
 
-_REFUSED_KINDS = {"O": "object", "U": "string", "S": "bytes", "c": "complex", "V": "void",
-                  "M": "datetime", "m": "timedelta"}
-
-
 def refuse_dtype(arr: np.ndarray, where: str) -> None:
     """Raise for dtypes steepest does not compute with (object, string, complex, ...)."""
-    kind = _REFUSED_KINDS.get(arr.dtype.kind)
+    kind = _REFUSED.get(arr.dtype.kind)
     if kind is not None:
         raise TypeError(f"{where}: {kind} arrays are not supported (dtype {arr.dtype}, shape "
                         f"{arr.shape}); use a real numeric dtype such as float32")
@@ -306,6 +314,10 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
                 )
     if ref is None and fn.float_only:
         ref = np.dtype(np.float32)  # integer/bool inputs of a float op: PyTorch's default
+    if fn.refuses_bool and any(isinstance(x, Tensor) and x.data.dtype == np.bool_
+                               for x in inputs):
+        raise TypeError(f"{fn.name}: not supported on bool tensors (as in PyTorch); for masks "
+                        f"use ~mask or logical ops, else convert first (x.float())")
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
@@ -447,7 +459,7 @@ def run_backward(
     from a max-heap on generation (a node's generation exceeds those of all its producers).
     """
     create = create_graph
-    if not warnings.filters or warnings.filters[0] is not _OUR_FILTER[0]:
+    if not warnings.filters or warnings.filters[0] is not _OUR_FILTER:
         _silence_op_warnings()
     heap: list[tuple[int, int, Function]] = []
     queued: set[int] = set()

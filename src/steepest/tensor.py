@@ -445,6 +445,7 @@ class Tensor:
 
     def _inplace(self, op: str, compute: Any, fast: Any, other: Any = None,
                  needs_old: bool = False) -> Tensor:
+        _autograd.keep_ops_silent()
         grad_on = _autograd.is_grad_enabled()
         if grad_on:
             self._check_inplace_allowed(op)
@@ -495,7 +496,7 @@ class Tensor:
                 f"`with steepest.no_grad():` (e.g. p -= lr * p.grad)"
             )
         f = self.creator
-        if (f is not None and getattr(f, "is_view", False) and self._vref is not None
+        if (f is not None and f.is_view and self._vref is not None
                 and f.inputs and f.inputs[0]._vref is self._vref):  # shares its base's memory
             raise RuntimeError(
                 f"{op}: this tensor is a view (made by {f.name}) of a tensor in the "
@@ -504,7 +505,8 @@ class Tensor:
                 f"into the base instead (base[index] = value) or use the out-of-place form"
             )
 
-    def _other(self, other: Any, op: str, result_kind: str | None = None) -> Any:
+    def _other(self, other: Any, op: str, result_kind: str | None = None,
+               any_dtype: bool = False) -> Any:
         """Check ``other`` for an in-place op: shape fits self, result castable to self."""
         if isinstance(other, Tensor):
             arr = other.data
@@ -525,7 +527,7 @@ class Tensor:
         rt = np.result_type(self.data, arr)
         if result_kind == "f" and rt.kind != "f":
             rt = np.dtype(np.float32)
-        if not np.can_cast(rt, self.data.dtype, "same_kind"):
+        if not any_dtype and not np.can_cast(rt, self.data.dtype, "same_kind"):
             raise RuntimeError(f"{op}: the result type {rt} cannot be stored in this tensor of "
                                f"dtype {self.data.dtype}; convert the tensor first (e.g. "
                                f".float())")
@@ -545,6 +547,7 @@ class Tensor:
                              lambda d: np.add(d, _raw(o), out=d, casting="unsafe"), o)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        self._no_bool("sub_", other)
         o = self._other(other if alpha == 1 else _ops.mul(other, alpha), "sub_")
         return self._inplace("sub_", lambda old: _ops.sub(old, o),
                              lambda d: np.subtract(d, _raw(o), out=d, casting="unsafe"), o)
@@ -562,6 +565,7 @@ class Tensor:
                              needs_old=isinstance(o, Tensor) and o._requires_grad)
 
     def pow_(self, exponent: Any) -> Tensor:
+        self._no_bool("pow_")
         o = self._other(exponent, "pow_")
         return self._inplace("pow_", lambda old: _ops.pow(old, o),
                              lambda d: np.power(d, _raw(o), out=d, casting="unsafe"), o,
@@ -581,6 +585,10 @@ class Tensor:
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise ValueError("clamp_: at least one of min and max must be given")
+        self._no_bool("clamp_")
+        if self.data.dtype.kind != "f" and (type(min) is float or type(max) is float):
+            raise RuntimeError(f"clamp_: float bounds cannot be applied in place to a tensor "
+                               f"of dtype {self.data.dtype}; convert it first (.float())")
         return self._inplace("clamp_", lambda old: _ops.clip(old, min, max),
                              lambda d: np.clip(d, min, max, out=d, casting="unsafe"))
 
@@ -590,7 +598,7 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        o = self._other(value, "fill_")
+        o = self._other(value, "fill_", any_dtype=True)  # torch: fill_ casts the value
         if np.ndim(_raw(o)) != 0:
             raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got shape "
                                f"{np.shape(_raw(o))}")
@@ -632,6 +640,11 @@ class Tensor:
         gen = _random_generator() if generator is None else generator
         vals = gen.uniform(float(a), float(b), self.data.shape).astype(self.data.dtype)
         return self._replace("uniform_", _backend.to_device(vals, self.device))
+
+    def _no_bool(self, op: str, other: Any = None) -> None:
+        for t in (self, other):
+            if isinstance(t, Tensor) and t.data.dtype == np.bool_:
+                raise RuntimeError(f"{op}: not supported for bool tensors (as in PyTorch)")
 
     def _float_only(self, op: str) -> None:
         if self.data.dtype.kind != "f":

@@ -218,3 +218,27 @@ def test_our_error_detector_rejects_numpy_errors():
     with pytest.raises(IndexError) as info:
         st.tensor(np.zeros(3)).sum(5)
     assert _ours(info.value)
+
+
+INPLACE = {
+    "add_": lambda a, b: a.add_(b), "sub_": lambda a, b: a.sub_(b),
+    "mul_": lambda a, b: a.mul_(b), "div_": lambda a, b: a.div_(b),
+    "pow_": lambda a, b: a.abs().pow_(b) if a.dtype not in (np.bool_, torch.bool)
+    else a.pow_(b),
+    "copy_": lambda a, b: a.copy_(b), "iadd": lambda a, b: a.__iadd__(b),
+    "imul": lambda a, b: a.__imul__(b), "setitem": lambda a, b: a.__setitem__(
+        (Ellipsis,), b) or a,
+    "fill_": lambda a, b: a.fill_(1.5), "clamp_": lambda a, b: a.clamp_(-1, 1),
+    "zero_": lambda a, b: a.zero_(), "neg_": lambda a, b: a.neg_(),
+}
+
+
+@SETTINGS
+@given(data=hs.data(), name=hs.sampled_from(sorted(INPLACE)))
+def test_fuzz_inplace(data, name):
+    shape = tuple(data.draw(hs.lists(hs.integers(0, 3), max_size=3)))
+    other = tuple(data.draw(hs.sampled_from([1, s, 2])) for s in shape[
+        data.draw(hs.integers(0, len(shape))):])
+    a = data.draw(arrays(shape))
+    b = data.draw(arrays(other))
+    _run(INPLACE[name], INPLACE[name], [a, b])

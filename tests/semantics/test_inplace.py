@@ -234,3 +234,15 @@ def test_version_check_costs_nothing_without_inplace_ops():
     assert y.creator._epoch == autograd._CLOCK[0]
     y.backward()
     check(lambda t: (t.exp() * t).sum(), lambda t: (t.exp() * t).sum(), [r(3)])
+
+
+def test_inplace_graph_has_second_derivatives():
+    def f(a, w):
+        x = a * 1.0
+        y = x * 2.0          # recorded before x changes: must see the old x
+        x.mul_(w)
+        x.add_(a, alpha=2.0)
+        x.pow_(2.0)
+        x[0] = w[1] * 3.0
+        return x + y
+    check(f, f, [r(4, seed=3), r(4, seed=4)], second_order=True)

@@ -122,10 +122,9 @@ def test_nan_scores_and_nan_losses_stop_the_trial():
     for r in result.records:
         assert r["status"] == "stopped" and r["reason"].startswith("diverged: score is nan")
         assert r["score"] is None and r["epochs"] == 2
-    # a real NaN loss in fit: lr 1e30 overflows the weights
-    with pytest.warns(RuntimeWarning):
-        result = tune.search("train_mlp", {"lr": tune.choice(1e30, 0.1)},
-                             fixed={**FAST, "epochs": 1}, strategy="grid", n_jobs=1)
+    # a real NaN loss in fit: lr 1e30 overflows the weights (silently, as in torch)
+    result = tune.search("train_mlp", {"lr": tune.choice(1e30, 0.1)},
+                         fixed={**FAST, "epochs": 1}, strategy="grid", n_jobs=1)
     bad, good = result.records
     assert bad["status"] == "stopped" and "the loss became nan" in bad["reason"]
     assert good["status"] == "completed" and result.best_config["lr"] == 0.1

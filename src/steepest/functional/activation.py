@@ -76,6 +76,7 @@ class ReLU(Function):
     """max(x, 0); the gradient at 0 is 0 (as PyTorch)."""
 
     __slots__ = ()
+    refuses_bool = True
     saved_inputs = ()
     saves_output = True
 
@@ -273,8 +274,6 @@ def tanh(x: Any) -> Any:
 
 def relu(x: Any) -> Any:
     """max(x, 0). Its gradient at 0 is taken as 0 (as PyTorch)."""
-    if isinstance(x, Tensor) and x.data.dtype == np.bool_:
-        raise TypeError("relu: bool tensors are not supported (as in PyTorch)")
     return ReLU()(x)
 
 

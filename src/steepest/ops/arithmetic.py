@@ -31,6 +31,7 @@ class Add(Function):
 
 class Sub(Function):
     __slots__ = ()
+    refuses_bool = True
     saved_inputs = ()
     saves_output = False
 
@@ -71,6 +72,7 @@ class Div(Function):
 
 class Neg(Function):
     __slots__ = ()
+    refuses_bool = True
     saved_inputs = ()
     saves_output = False
 
@@ -166,6 +168,7 @@ class Sqrt(Function):
 
 class Abs(Function):
     __slots__ = ()
+    refuses_bool = True
     saved_inputs = (0,)
     saves_output = False
 
@@ -222,6 +225,10 @@ class Clip(Function):
 
     def __init__(self, lo: Any, hi: Any) -> None:
         self.lo, self.hi = lo, hi
+
+    @property
+    def float_only(self) -> bool:  # type: ignore[override]
+        return type(self.lo) is float or type(self.hi) is float
 
     def forward(self, x):
         mask = None
@@ -297,6 +304,8 @@ class AsType(Function):
 
 
 # -- ops with a Python-number operand: one input, no constant tensor to build -------------
+# An integer/bool tensor meeting a Python float computes in float32 (PyTorch): float_only
+# depends on the constant (it is read on the checked path only, for non-float tensors).
 
 
 class AddScalar(Function):
@@ -306,6 +315,10 @@ class AddScalar(Function):
 
     def __init__(self, c: float) -> None:
         self.c = c
+
+    @property
+    def float_only(self) -> bool:  # type: ignore[override]
+        return type(self.c) is float
 
     def forward(self, x):
         return x + self.c
@@ -318,15 +331,31 @@ class AddScalar(Function):
         return "add"
 
 
+class SubScalar(AddScalar):
+    """x - c, computed as x + (-c); undefined for bool tensors (as PyTorch)."""
+
+    __slots__ = ()
+    refuses_bool = True
+
+    @property
+    def name(self) -> str:
+        return "sub"
+
+
 class RSubScalar(Function):
     """c - x."""
 
     __slots__ = ("c",)
+    refuses_bool = True
     saved_inputs = ()
     saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
+
+    @property
+    def float_only(self) -> bool:  # type: ignore[override]
+        return type(self.c) is float
 
     def forward(self, x):
         return self.c - x
@@ -346,6 +375,10 @@ class MulScalar(Function):
 
     def __init__(self, c: float) -> None:
         self.c = c
+
+    @property
+    def float_only(self) -> bool:  # type: ignore[override]
+        return type(self.c) is float
 
     def forward(self, x):
         return x * self.c
@@ -412,42 +445,27 @@ def _is_scalar(v: Any) -> bool:
 # -- public functions (work on Tensors and on raw arrays) ---------------------------------
 
 
-def _floated(x: Any, c: Any) -> Any:
-    """An integer/bool tensor meeting a Python float computes in float32 (PyTorch)."""
-    if type(c) is float and isinstance(x, Tensor) and x.data.dtype.kind in "biu":
-        return Tensor._make(x.data.astype(np.float32), False, None, 0)
-    return x
-
-
 def add(a: Any, b: Any) -> Any:
     if type(b) in _SCALAR:
-        return AddScalar(b)(_floated(a, b))
+        return AddScalar(b)(a)
     if type(a) in _SCALAR:
-        return AddScalar(a)(_floated(b, a))
+        return AddScalar(a)(b)
     return Add()(a, b)
 
 
-def _no_bool(op: str, *xs: Any) -> None:
-    for x in xs:
-        if isinstance(x, Tensor) and x.data.dtype == np.bool_:
-            raise TypeError(f"{op}: not supported on bool tensors (as in PyTorch); for masks "
-                            f"use ~mask or logical ops, else convert first (x.float())")
-
-
 def sub(a: Any, b: Any) -> Any:
-    _no_bool("sub", a, b)
     if type(b) in _SCALAR:
-        return AddScalar(-b)(_floated(a, b))
+        return SubScalar(-b)(a)
     if type(a) in _SCALAR:
-        return RSubScalar(a)(_floated(b, a))
+        return RSubScalar(a)(b)
     return Sub()(a, b)
 
 
 def mul(a: Any, b: Any) -> Any:
     if type(b) in _SCALAR:
-        return MulScalar(b)(_floated(a, b))
+        return MulScalar(b)(a)
     if type(a) in _SCALAR:
-        return MulScalar(a)(_floated(b, a))
+        return MulScalar(a)(b)
     return Mul()(a, b)
 
 
@@ -460,7 +478,6 @@ def div(a: Any, b: Any) -> Any:
 
 
 def neg(x: Any) -> Any:
-    _no_bool("neg", x)
     return Neg()(x)
 
 
@@ -498,7 +515,6 @@ def sqrt(x: Any) -> Any:
 
 
 def abs(x: Any) -> Any:  # noqa: A001
-    _no_bool("abs", x)
     return Abs()(x)
 
 
@@ -518,9 +534,6 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         else np.any(np.asarray(min) > np.asarray(max))
     ):
         raise ValueError(f"clip: min ({min}) is greater than max ({max})")
-    if isinstance(x, Tensor) and x.data.dtype.kind in "biu" and (
-            type(min) is float or type(max) is float):
-        x = Tensor._make(x.data.astype(np.float32), False, None, 0)  # torch: float32
     return Clip(min, max)(x)
 
 

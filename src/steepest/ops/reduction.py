@@ -219,6 +219,8 @@ def _shape(x: Any) -> tuple[int, ...]:
 def _args(x: Any, dim: Any, keepdim: bool, axis: Any, keepdims: bool | None, op: str
           ) -> tuple[tuple[int, ...], tuple[int, ...] | None, bool]:
     shape = _shape(x)
+    if dim is None and axis is None and keepdims is None:
+        return shape, None, bool(keepdim)  # the common full reduction: nothing to check
     dim = _axes.merge(dim, axis, op)
     return shape, _axes.axes(dim, len(shape), op), _axes.keep(keepdim, keepdims, op)
 
