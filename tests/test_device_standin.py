@@ -449,3 +449,9 @@ def test_repr_of_a_device_tensor_names_the_device(dev):
     t = st.tensor([1.5, 2.0], device=dev, requires_grad=True)
     assert repr(t) == "tensor([1.5, 2. ], device='cuda:0', requires_grad=True)"
     assert repr(t * 2.0).startswith("tensor([3., 4.], device='cuda:0', grad_fn=mul")
+
+
+def test_the_shared_fixture_follows_the_environment(test_device):
+    x = st.tensor([1.0, 2.0], device=test_device)
+    assert x.device.type == st.device(test_device).type == ("cpu" if oracle.DEVICE is None
+                                                            else "cuda")
