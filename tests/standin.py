@@ -239,6 +239,25 @@ for _name in ("zeros", "ones", "empty", "full", "arange", "linspace", "logspace"
     globals()[_name] = _creator(_name)
 
 
+class _Ufunc:
+    """CuPy's ufunc objects (``cupy.add``, with ``.at``) over NumPy's, on stand-in arrays."""
+
+    def __init__(self, ufunc: Any) -> None:
+        self._u = ufunc
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._u(*args, **kwargs)
+
+    def at(self, a: Any, indices: Any, b: Any = None) -> None:
+        if not isinstance(a, ndarray):
+            raise HostConversionError(f"stand-in device: {self._u.__name__}.at needs a "
+                                      f"device array, got {type(a).__name__}")
+        self._u.at(a._a, _unwrap_index(indices), _unwrap(b, f"{self._u.__name__}.at"))
+
+
+add, maximum, minimum = _Ufunc(np.add), _Ufunc(np.maximum), _Ufunc(np.minimum)
+
+
 def get_array_module(*arrays: Any) -> Any:
     import sys
 

@@ -6,7 +6,7 @@ The public API: ``Tensor`` and ``tensor``, grad modes (``no_grad``, ``enable_gra
 and the sub-packages ``nn``, ``functional``, ``optim``, ``data`` (``datasets``), ``train``.
 """
 
-from . import ops
+from . import backend, cuda, ops
 from .autograd import (
     AnomalyError,
     Function,
@@ -16,6 +16,7 @@ from .autograd import (
     is_grad_enabled,
     no_grad,
 )
+from .backend import device
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import Device, Tensor, public, tensor
@@ -111,6 +112,7 @@ __all__ = [
     "quantize", "verify",
     "CompiledStep", "CompileWarning", "compile_step",
     "from_dlpack",
+    "backend", "cuda", "device",
 ]
 
 # -- vocabulary: torch's names for creation, math, scans, indexing, shapes, sorting and

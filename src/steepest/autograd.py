@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import as_array, check_same_device, is_device_array
 from .tensor import _REFUSED, Tensor
 
 _GRAD_ENABLED = contextvars.ContextVar("steepest_grad_enabled", default=True)
@@ -136,7 +137,8 @@ class AnomalyError(RuntimeError):
 def _check_finite(fn: Function, arrays: Sequence[Any], inputs: Sequence[Any], phase: str) -> None:
     for a in arrays:
         a = a.data if isinstance(a, Tensor) else a
-        if isinstance(a, np.ndarray) and a.dtype.kind in "fc" and not np.isfinite(a).all():
+        if (hasattr(a, "dtype") and a.dtype.kind in "fc"
+                and not bool(np.isfinite(a).all())):
             bad = "nan" if np.isnan(a).any() else "inf"
             shapes = [tuple(np.shape(getattr(x, "data", x))) for x in inputs]
             raise AnomalyError(
@@ -215,12 +217,14 @@ class Function:
             req = inputs[0]._requires_grad
         elif (n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
               and inputs[0].data.dtype is inputs[1].data.dtype
+              and type(inputs[0].data) is type(inputs[1].data)
               and inputs[0].data.dtype.kind == "f"):
             xs = inputs
             req = inputs[0]._requires_grad or inputs[1]._requires_grad
         elif (n == 3 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
               and isinstance(inputs[2], Tensor)
-              and inputs[0].data.dtype is inputs[1].data.dtype is inputs[2].data.dtype):
+              and inputs[0].data.dtype is inputs[1].data.dtype is inputs[2].data.dtype
+              and type(inputs[0].data) is type(inputs[1].data) is type(inputs[2].data)):
             xs = inputs  # Linear with a bias
             req = (inputs[0]._requires_grad or inputs[1]._requires_grad
                    or inputs[2]._requires_grad)
@@ -248,7 +252,7 @@ class Function:
             else:
                 ys = self.forward(*[x.data for x in xs])
             if self.n_outputs == 1 and type(ys) is not np.ndarray:
-                ys = np.asarray(ys)  # 0-d results come back as NumPy scalars
+                ys = as_array(ys)  # 0-d results come back as NumPy scalars
         except ValueError as exc:
             shapes = ", ".join(str(x.data.shape) for x in xs)
             raise ValueError(f"{self.name}: invalid input shapes {shapes}: {exc}") from None
@@ -291,6 +295,13 @@ def refuse_dtype(arr: np.ndarray, where: str) -> None:
 def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     """Turn inputs into Tensors of one float dtype; refuse silent float32/float64 mixing."""
     ref = None
+    like = None
+    for x in inputs:
+        if isinstance(x, Tensor) and type(x.data) is not np.ndarray:
+            like = x.data  # a device tensor: scalars join it there, host arrays are refused
+            check_same_device(fn.name, *[t.data if isinstance(t, Tensor) else t for t in inputs
+                                         if isinstance(t, Tensor) or hasattr(t, "shape")])
+            break
     for x in inputs:
         if isinstance(x, Tensor) and x.data.dtype.kind == "f":
             if ref is None:
@@ -314,7 +325,15 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
                 x = _make(x.data.astype(ref), False, None, 0)
             out.append(x)
             continue
-        arr = np.asarray(x)
+        if like is not None and isinstance(x, np.ndarray) and x.ndim:
+            check_same_device(fn.name, like, x)
+        if is_device_array(x):
+            if like is None:  # a raw device array among host tensors
+                check_same_device(fn.name, *[t.data for t in inputs if isinstance(t, Tensor)],
+                                  x)
+            arr = x
+        else:
+            arr = np.asarray(x)
         refuse_dtype(arr, fn.name)
         kind = arr.dtype.kind
         if ref is not None:
@@ -330,6 +349,8 @@ def _prepare(fn: Function, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
                 arr = arr.astype(ref)
         elif kind in "fc" and not isinstance(x, np.ndarray) and arr.dtype == np.float64:
             arr = arr.astype(np.float32)  # Python floats default to float32, like Tensor()
+        if like is not None:
+            arr = as_array(arr, like)
         out.append(_make(arr, False, None, 0))
     return tuple(out)
 
@@ -349,7 +370,7 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
     """Add ``g`` into ``t._g``: adopt the first array, add later ones (in place when ours)."""
     cur = t._g
     if not create and type(g) is not np.ndarray:
-        g = np.asarray(g)
+        g = as_array(g)
     if cur is None:
         t._g = g
         t._gown = False
@@ -358,7 +379,7 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
     elif t._gown:
         np.add(cur, g, out=cur)
     else:
-        t._g = np.asarray(cur + g)
+        t._g = as_array(cur + g)
         t._gown = True
 
 
@@ -372,7 +393,8 @@ def _root_grad(t: Tensor, g: Any, create: bool, where: str) -> Any:
         g = np.ones_like(t.data)
     else:
         g = g.data if isinstance(g, Tensor) and not create else g
-        garr = g.data if isinstance(g, Tensor) else np.asarray(g)
+        garr = g.data if isinstance(g, Tensor) else as_array(g, t.data)
+        check_same_device(where, t.data, garr)
         if garr.shape != t.data.shape:
             raise ValueError(
                 f"{where}: grad has shape {garr.shape} but the output has shape {t.data.shape}"
@@ -382,7 +404,7 @@ def _root_grad(t: Tensor, g: Any, create: bool, where: str) -> Any:
                 f"{where}: grad has dtype {garr.dtype} but the output has dtype {t.data.dtype}"
             )
         if not isinstance(g, Tensor):
-            g = np.array(garr, copy=True)
+            g = garr.copy()
     if create and not isinstance(g, Tensor):
         g = _make(g, False, None, 0)
     return g
@@ -491,7 +513,7 @@ def run_backward(
                 if cap_ids is not None and id(o) in cap_ids:
                     captured[id(o)] = gy
                 if o._retain:
-                    o.grad = gy if create else _make(np.array(gy, copy=True), False, None, 0)
+                    o.grad = gy if create else _make(gy.copy(), False, None, 0)
                 y = o if create else o.data
             else:
                 gy, y = [], []
@@ -593,7 +615,7 @@ def grad(
         elif isinstance(g, Tensor):
             result.append(g)
         else:
-            result.append(_make(np.array(g, copy=True) if g.base is not None else g,
+            result.append(_make(g.copy() if g.base is not None else g,
                                 False, None, 0))
     return tuple(result)
 

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "array_module", "check_same_device", "device", "device_of", "get_cuda_module", "to_device",
+    "array_module", "as_array", "check_same_device", "device", "device_of", "get_cuda_module",
+    "is_device_array", "to_device",
 ]
 
 _cuda: dict[str, Any] = {"module": None, "error": None}
@@ -118,21 +119,40 @@ def cuda_available() -> bool:
     return True
 
 
-def _is_device_array(a: Any) -> bool:
+def is_device_array(a: Any) -> bool:
+    """Whether ``a`` is an array of the CUDA module (CuPy, or the registered stand-in)."""
     mod = _cuda["module"]
     return mod is not None and isinstance(a, mod.ndarray)
 
 
 def array_module(a: Any) -> Any:
     """``numpy`` for host arrays (and scalars), the CUDA module for device arrays."""
-    if type(a) is np.ndarray or not _is_device_array(a):
+    if type(a) is np.ndarray or not is_device_array(a):
         return np
     return _cuda["module"]
 
 
+def as_array(a: Any, like: Any = None) -> Any:
+    """``a`` as an array of its own module (NumPy scalars become 0-d ndarrays); with
+    ``like``, scalars and 0-d host values become arrays on ``like``'s device (the one place a
+    Python number may cross to the device, as in torch). Host arrays are never moved."""
+    if like is not None and type(like) is not np.ndarray and is_device_array(like):
+        if is_device_array(a):
+            return a
+        if isinstance(a, np.ndarray) and a.ndim:
+            raise RuntimeError(f"expected all arrays on {device_of(like)}, got a host array "
+                               f"{a.shape}; move it with .to({str(device_of(like))!r})")
+        a = np.asarray(a)
+        # filled by a kernel, not copied: a host-to-device copy would wait for the GPU
+        return _cuda["module"].full((), a[()], dtype=a.dtype)
+    if type(a) is np.ndarray or is_device_array(a):
+        return a
+    return np.asarray(a)
+
+
 def device_of(a: Any) -> device:
     """The device of an array."""
-    if type(a) is np.ndarray or not _is_device_array(a):
+    if type(a) is np.ndarray or not is_device_array(a):
         return CPU
     dev = getattr(a, "device", None)
     return device("cuda", int(getattr(dev, "id", 0) or 0))
@@ -153,13 +173,19 @@ def check_same_device(op: str, *arrays: Any) -> None:
                                f".to({str(d)!r})")
 
 
+def same_place(a: Any, dev: Any) -> bool:
+    """Whether array ``a`` is on ``dev`` (``"cuda"`` without an index means GPU 0)."""
+    dev, src = device(dev), device_of(a)
+    return src.type == dev.type and (dev.index is None or src.index == dev.index)
+
+
 def to_device(a: Any, dev: Any) -> Any:
     """Copy an array to ``dev`` (a no-op when it is there already): the only explicit
     host/device transfer in steepest."""
     dev = device(dev)
     src = device_of(a)
-    if src == dev:
-        return a
+    if src.type == dev.type and (dev.index is None or src.index == dev.index):
+        return a  # already there ("cuda" means the current GPU, 0 here)
     if dev.type == "cpu":
         return a.get()
     mod = get_cuda_module()

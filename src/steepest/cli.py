@@ -117,6 +117,9 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
                    help="write TensorBoard logs (default DIR: OUT/tensorboard); needs "
                         "pip install 'steepest[tensorboard]'")
+    p.add_argument("--device", default=None,
+                   help="train on this device: cpu (default) or cuda[:N] (needs "
+                        "pip install \"steepest[gpu]\")")
 
 
 def _threads_arg(text: str) -> int | str:
@@ -151,6 +154,14 @@ def _run_train(args: argparse.Namespace) -> int:
     from .pipeline import model_summary, recorded_config, train_from_config
     from .train import ProgressBar
 
+    if args.device is not None:  # refuse an unusable device before loading anything
+        from . import backend
+
+        try:
+            if backend.device(args.device).type == "cuda":
+                backend.get_cuda_module()
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise UserError(f"--device {args.device}: {exc}") from None
     session = getattr(args, "dist_session", None)
     if args.distributed and session is None:
         return _run_distributed(args)
@@ -208,7 +219,8 @@ def _run_train(args: argparse.Namespace) -> int:
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
                                progress=progress, log=log, threads=args.threads,
                                distributed=session is not None,
-                               compile=args.compile, callbacks=extra)
+                               compile=args.compile, callbacks=extra,
+                               device=args.device)
     if result.get("interrupted"):
         print(f"interrupted; resume with: steepest train --out {cfg.out} --resume",
               file=sys.stderr)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import no_grad, run_backward
+from .backend import as_array, is_device_array, to_device
 from .tensor import Tensor
 
 
@@ -41,6 +42,13 @@ class GradcheckResult:
                 f"numeric {self.numeric:.10g} (abs error {self.max_abs_error:.3g})")
 
 
+def _float64(a: Any) -> Any:
+    """A float64 copy on the array's own device."""
+    if is_device_array(a):
+        return a.astype(np.float64, copy=True)
+    return np.array(a, dtype=np.float64)
+
+
 def _output(fn: Callable, xs: Sequence[Tensor]) -> Tensor:
     y = fn(*xs)
     if isinstance(y, (tuple, list)):
@@ -66,14 +74,14 @@ def gradcheck(
     Returns a :class:`GradcheckResult` (truthy when it passed); with
     ``raise_exception=True`` a failure raises :class:`GradcheckError` with the details.
     """
-    xs = [Tensor(np.array(getattr(x, "data", x), dtype=np.float64), requires_grad=True)
+    xs = [Tensor(_float64(x.data if isinstance(x, Tensor) else x), requires_grad=True)
           for x in inputs]
     y = _output(fn, xs)
     if y.dtype != np.float64:
         raise TypeError(f"gradcheck: fn returned dtype {y.dtype}; it must keep float64")
     w = (np.ones(y.shape) if y.data.size == 1
          else np.random.default_rng(seed).standard_normal(y.shape))
-
+    w = to_device(w, y.device)  # inputs on a device: the check runs there
     def scalar(arrays: Sequence[np.ndarray]) -> float:
         with no_grad():
             out = _output(fn, [Tensor(a) for a in arrays])
@@ -81,7 +89,7 @@ def gradcheck(
 
     if y.requires_grad:
         gs = run_backward([y], [w], False, False, capture=xs, where="gradcheck")
-        analytic = [np.zeros_like(x.data) if g is None else np.asarray(g) for x, g in zip(xs, gs)]
+        analytic = [np.zeros_like(x.data) if g is None else as_array(g) for x, g in zip(xs, gs)]
     else:
         analytic = [np.zeros_like(x.data) for x in xs]
 

@@ -365,7 +365,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                       threads: int | str | None = "auto",
                       distributed: bool = False,
                       compile: bool = False,  # noqa: A002
-                      callbacks: Any = ()) -> dict[str, Any]:
+                      callbacks: Any = (), device: Any = None) -> dict[str, Any]:
     """Run a whole training job; returns the metrics written to ``metrics.json``.
 
     Every setting and the data are checked before the run folder is created or touched;
@@ -375,6 +375,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     ``distributed``: data-parallel over MPI ranks; only rank 0 locks and writes the folder.
     ``compile=True`` trains with the captured step (``fit(..., compile=True)``).
     ``callbacks`` are added to the run's own (e.g. a TensorBoard logger).
+    ``device`` (``"cuda"``) trains there; the saved files are the same on every device.
     """
     from .config import RESUME_MAY_CHANGE
     from .runlock import run_lock
@@ -438,7 +439,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                           scheduler=sched, grad_clip=cfg.grad_clip, seed=cfg.seed,
                           checkpoint=ckpt_path, resume=ckpt_path if resume else None,
                           progress=progress, threads=threads, distributed=distributed,
-                          compile=compile)
+                          compile=compile, device=device)
             if history.interrupted:
                 return {"interrupted": True, "checkpoint": str(ckpt_path)}
             test = evaluate(model, base_loss, (x_te, y_te), metrics)

@@ -25,6 +25,7 @@ from zlib import error as zlib_error
 
 import numpy as np
 
+from . import backend
 from . import safetensors_io as _safetensors
 from .atomic import atomic_open
 from .nn.parameter import Parameter
@@ -43,6 +44,8 @@ class _Writer:
         self.arrays: dict[str, np.ndarray] = {}
 
     def add(self, a: np.ndarray, where: str) -> str:
+        if backend.is_device_array(a):
+            a = backend.to_device(a, "cpu")  # files hold host arrays; load picks the device
         if a.dtype.kind == "O" or a.dtype.hasobject:
             raise TypeError(f"save: {where} is an object array, which can only be stored by "
                             f"pickling; convert it to a numeric or string dtype")
@@ -61,7 +64,7 @@ class _Writer:
             kind = "param" if isinstance(obj, Parameter) else "tensor"
             return {"t": kind, "ref": self.add(obj.data, where),
                     "requires_grad": bool(obj.requires_grad)}
-        if isinstance(obj, np.ndarray):
+        if isinstance(obj, np.ndarray) or backend.is_device_array(obj):
             return {"t": "array", "ref": self.add(obj, where)}
         if isinstance(obj, np.generic):
             return {"t": "npscalar", "ref": self.add(np.asarray(obj), where)}
@@ -363,9 +366,11 @@ def _open_regular(path: str) -> Any:
     return os.fdopen(fd, "rb"), st.st_size
 
 
-def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
+def load(path: str | os.PathLike, max_bytes: int | None = None, map_location: Any = None
+         ) -> Any:
     """Read an object written by :func:`save` (or a plain ``numpy.savez`` archive, returned
-    as a dict of arrays). Never unpickles.
+    as a dict of arrays). Never unpickles. Arrays and Tensors come back on the host, or on
+    ``map_location`` (``"cuda"``, a ``steepest.device``) when given, as ``torch.load``.
 
     Nothing in the file is trusted: only regular files are opened; each array's declared
     shape is checked against the bytes stored before it is allocated; the total size is
@@ -380,6 +385,26 @@ def load(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
         The file is a pickle (refused), is truncated or corrupted, is too large, is not
         a regular file, or is not an archive of NumPy arrays; the message names the file.
     """
+    obj = _load(os.fspath(path), max_bytes)
+    return obj if map_location is None else _to_device(obj, backend.device(map_location))
+
+
+def _to_device(obj: Any, dev: Any) -> Any:
+    if isinstance(obj, Tensor):
+        kind = Parameter if isinstance(obj, Parameter) else Tensor
+        t = kind(backend.to_device(obj.data, dev))
+        t.requires_grad = obj.requires_grad
+        return t
+    if isinstance(obj, np.ndarray) or backend.is_device_array(obj):
+        return backend.to_device(obj, dev)
+    if isinstance(obj, dict):
+        return type(obj)((k, _to_device(v, dev)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_device(v, dev) for v in obj)
+    return obj
+
+
+def _load(path: str, max_bytes: int | None) -> Any:
     path = os.fspath(path)
     f, size = _open_regular(path)
     if _safetensors.is_safetensors_path(path):  # a regular file: now let safetensors read it

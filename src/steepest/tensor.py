@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import backend as _backend
+
 _FLOAT_KINDS = "f"
 _REFUSED = {"O": "object", "U": "string", "S": "bytes", "c": "complex", "V": "void",
             "M": "datetime", "m": "timedelta"}
@@ -20,6 +22,8 @@ _REFUSED = {"O": "object", "U": "string", "S": "bytes", "c": "complex", "V": "vo
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
+    if type(data) is not np.ndarray and _backend.is_device_array(data):
+        return data if dtype is None else _check_array(data.astype(_dtype(dtype), copy=False))
     if dtype is not None:
         try:
             return _check_array(np.array(data, dtype=_dtype(dtype), copy=None))
@@ -197,11 +201,11 @@ class Tensor:
 
     @property
     def device(self) -> Device:
-        return CPU
+        return _backend.device_of(self.data)
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return type(self.data) is not np.ndarray and _backend.is_device_array(self.data)
 
     def numel(self) -> int:
         return self.data.size
@@ -216,9 +220,13 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied; detach semantics)."""
+        if type(self.data) is not np.ndarray:
+            _refuse_host_view(self, "numpy")
         return self.data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if type(self.data) is not np.ndarray:
+            _refuse_host_view(self, "__array__")
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -270,32 +278,40 @@ class Tensor:
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
            non_blocking: bool = False) -> Tensor:
-        """``to(dtype)``, ``to("cpu")``, ``to(device, dtype)``, ``to(other)`` as in PyTorch.
+        """``to(dtype)``, ``to("cuda")``, ``to(device, dtype)``, ``to(other)`` as in PyTorch.
 
-        steepest computes on the CPU only: any other device is refused with a clear error.
+        A move to another device copies the data there (the one explicit transfer) and is
+        differentiable: the gradient flows back to the source device.
         """
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.data.dtype if dtype is None else dtype
-            elif isinstance(a, (str, Device)) and _is_device(a):
+                device = a.device if device is None else device
+            elif isinstance(a, Device) or (isinstance(a, str) and _is_device(a)):
                 device = a
             elif dtype is None:
                 dtype = a
             else:
                 raise TypeError(f"to: unexpected argument {a!r}")
-        if device is not None:
-            _check_device(device, "to")
-        out = self if dtype is None else self.astype(dtype)
+        out = self
+        if device is not None and not _backend.same_place(self.data, device):
+            out = _ops.to_device(self, Device(device))
+        if dtype is not None:
+            out = out.astype(dtype)
         if copy and out is self:
             out = self.clone()
         return out
 
     def cpu(self) -> Tensor:
-        return self
+        return self if type(self.data) is np.ndarray else self.to("cpu")
 
-    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        _check_device("cuda", "cuda")
-        return self  # pragma: no cover - _check_device raises
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """A copy on the GPU (``cuda:0`` unless ``device`` says which); see :meth:`to`."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = Device("cuda", device)
+        return self.to(device)
 
     def type(self, dtype: Any = None) -> Any:
         """Without an argument the type name (``'steepest.FloatTensor'``), else ``to(dtype)``."""
@@ -342,8 +358,13 @@ class Tensor:
         return bool(self.data.flags.c_contiguous)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        shown = self.data
+        if type(shown) is not np.ndarray and _backend.is_device_array(shown):
+            shown = _backend.to_device(shown, "cpu")  # printing reads the values, as torch
+        body = np.array2string(shown, separator=", ", precision=4, prefix="tensor(")
         extras = []
+        if type(shown) is not type(self.data):
+            extras.append(f"device='{self.device}'")
         if self.data.dtype != np.float32:
             extras.append(f"dtype={self.data.dtype}")
         if self.creator is not None:
@@ -517,7 +538,7 @@ class Tensor:
             raise RuntimeError(f"{op}: the result type {rt} cannot be stored in this tensor of "
                                f"dtype {self.data.dtype}; convert the tensor first (e.g. "
                                f".float())")
-        if self.data.dtype.kind == "f" and np.asarray(arr).dtype.kind in "fbiu":
+        if self.data.dtype.kind == "f" and _backend.as_array(arr).dtype.kind in "fbiu":
             if isinstance(other, Tensor):
                 if other.data.dtype != self.data.dtype:
                     other = other.astype(self.data.dtype)
@@ -594,6 +615,9 @@ class Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype) into this tensor."""
         if isinstance(src, Tensor) and src.data.dtype != self.data.dtype:
             src = src.astype(self.data.dtype) if self.data.dtype.kind == "f" else src.detach()
+        if type(self.data) is not type(_raw(src)) and hasattr(_raw(src), "shape"):
+            src = src.to(self.device) if isinstance(src, Tensor) else _backend.to_device(
+                _raw(src), self.device)  # copy_ is an explicit transfer, as in PyTorch
         arr = _raw(src) if isinstance(src, Tensor) else _to_array(src, None)
         try:
             b = np.broadcast_shapes(self.data.shape, np.shape(arr))
@@ -606,7 +630,7 @@ class Tensor:
 
     def _replace(self, op: str, value: Any) -> Tensor:
         """Overwrite every element with ``value``; ``old`` gets a zero gradient (PyTorch)."""
-        keep = np.zeros(self.data.shape, dtype=bool)
+        keep = np.zeros_like(self.data, dtype=bool)
         return self._inplace(op, lambda old: _ops.where(keep, old, value),
                              lambda d: np.copyto(d, _raw(value), casting="unsafe"), value)
 
@@ -615,14 +639,14 @@ class Tensor:
         self._float_only("normal_")
         gen = _random_generator() if generator is None else generator
         vals = gen.normal(float(mean), float(std), self.data.shape).astype(self.data.dtype)
-        return self._replace("normal_", vals)
+        return self._replace("normal_", _backend.to_device(vals, self.device))  # host draws
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with U(a, b) samples from ``steepest.random`` (or ``generator``)."""
         self._float_only("uniform_")
         gen = _random_generator() if generator is None else generator
         vals = gen.uniform(float(a), float(b), self.data.shape).astype(self.data.dtype)
-        return self._replace("uniform_", vals)
+        return self._replace("uniform_", _backend.to_device(vals, self.device))
 
     def _no_bool(self, op: str, other: Any = None) -> None:
         for t in (self, other):
@@ -1308,27 +1332,8 @@ class _Size(int):
         return self._shape[_ops._axes.axis(dim, len(self._shape), "size")]
 
 
-class Device:
-    """The device a tensor lives on; steepest has one, the CPU (``str(d) == 'cpu'``)."""
-
-    __slots__ = ()
-    type = "cpu"
-    index = None
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Device) or other == "cpu"
-
-    def __hash__(self) -> int:
-        return hash("cpu")
-
-
-CPU = Device()
+Device = _backend.device  # one device class for the whole package (torch-like)
+CPU = _backend.CPU
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
@@ -1354,13 +1359,12 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 def _is_device(d: Any) -> bool:
-    return isinstance(d, Device) or str(d).split(":")[0] in _DEVICE_PREFIXES
+    return isinstance(d, Device) or str(d).split(":")[0].strip().lower() in _DEVICE_PREFIXES
 
 
-def _check_device(device: Any, op: str) -> None:
-    if str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"{op}: steepest computes on the CPU only; device {str(device)!r} "
-                           f"is not available (use 'cpu')")
+def _refuse_host_view(t: Tensor, op: str) -> None:
+    raise TypeError(f"{op}: cannot convert a {t.device} tensor to a NumPy array implicitly; "
+                    f"copy it to the host first with .cpu()")
 
 
 def _raw(x: Any) -> Any:
@@ -1379,13 +1383,16 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     As ``torch.tensor`` it copies its data, so in-place changes of the tensor never reach
     the caller's array (``Tensor(array)`` shares it instead, like ``torch.from_numpy``).
     """
-    if device is not None:
-        _check_device(device, "tensor")
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, np.ndarray) or _backend.is_device_array(data):
         data = data.copy()
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    t = Tensor(data, requires_grad=False, dtype=dtype)
+    if device is not None and not _backend.same_place(t.data, device):
+        t = Tensor._make(_backend.to_device(t.data, device), False, None, 0)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 from . import autograd as _autograd  # noqa: E402

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from steepest import backend
 from steepest.random import generator
 
 from .dataset import Dataset, TensorDataset
@@ -60,6 +61,11 @@ class DataLoader:
         Seed of the shuffling. ``None`` draws one from ``steepest.random.generator()`` at
         construction (only when ``shuffle`` is true), so ``steepest.manual_seed`` makes runs
         reproducible.
+    device
+        Deliver every batch on this device (``"cuda"``): each batch is gathered on the host
+        and copied once, explicitly. The gather of the next batch runs while the GPU is
+        still busy with the current step (kernels are asynchronous); the copy itself waits
+        for the queued work (CuPy copies pageable host memory synchronously).
 
     Each ``for batch in loader`` starts a new epoch (``loader.epoch`` counts the epochs
     started) and yields tuples of arrays, one per dataset array.
@@ -72,7 +78,11 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
+        device: Any = None,
     ) -> None:
+        self.device = None if device is None else backend.device(device)
+        if self.device is not None and self.device.type != "cpu":
+            backend.get_cuda_module()  # fail here, in one line, without CuPy or a GPU
         if isinstance(dataset, tuple):
             dataset = TensorDataset(*dataset)
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
@@ -199,6 +209,7 @@ class DataLoader:
         # A TensorDataset is gathered here directly, one ndarray.take per array: the
         # indices come from our own permutation, so its index checks cannot fail.
         arrays = dataset.arrays if type(dataset) is TensorDataset else None
+        dev = self.device
         try:
             for start in range(skip * bs, stop, bs):
                 idx = order[start : start + bs]
@@ -208,6 +219,8 @@ class DataLoader:
                     batch = dataset[idx]
                     if not isinstance(batch, tuple):
                         batch = tuple(batch) if isinstance(batch, list) else (batch,)
+                if dev is not None:
+                    batch = tuple(backend.to_device(b, dev) for b in batch)
                 if self._active == it_id:
                     self._position += 1
                 yield batch

@@ -81,7 +81,7 @@ class ReLU(Function):
     saves_output = True
 
     def forward(self, x):
-        if 0 < x.ndim and x.shape[-1] <= 65536:
+        if type(x) is np.ndarray and 0 < x.ndim and x.shape[-1] <= 65536:
             return np.maximum(x, _zero_row(x.shape[-1], x.dtype))
         return np.maximum(x, 0)
 

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import as_array, check_same_device
 from ..random import generator
 from ..tensor import Tensor
-from ._common import dtype_of, shape_of
+from ._common import dtype_of, on_device_of, raw, shape_of
 from .activation import _zero_row
 
 
@@ -65,6 +66,8 @@ class LinearReLU(Function):
         y = x @ w.T
         if b is not None:
             y += b
+        if type(y) is not np.ndarray:  # a device array: the row trick is NumPy's
+            return np.maximum(y, 0, out=y)
         return np.maximum(y, _zero_row(y.shape[-1], y.dtype), out=y)
 
     def backward(self, gy, y, x, w, b=None):
@@ -141,7 +144,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Any:
         mask = generator().random(shape, dtype=dt)
         keep = mask >= p
         np.multiply(keep, dt.type(1.0 / (1.0 - p)), out=mask)
-    return Dropout(mask)(x)
+    return Dropout(on_device_of(mask, x))(x)
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -264,6 +267,9 @@ def batch_norm(
     bshape = (1, c, *(1,) * (len(shape) - 2))
     if (weight is None) != (bias is None):
         raise ValueError("batch_norm: give both weight and bias, or neither")
+    if type(raw(x)) is not np.ndarray:  # running statistics must live with the input
+        check_same_device("batch_norm", raw(x), *[raw(a) for a in (running_mean, running_var)
+                                                  if a is not None])
     for name, a in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if a is not None and shape_of(a) != (c,):
@@ -290,6 +296,7 @@ def batch_norm(
         raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean "
                          "and running_var")
     dt = dtype_of(x)
-    invstd = np.reciprocal(np.sqrt(np.asarray(running_var, dtype=dt) + eps)).reshape(bshape)
-    shift = np.array(running_mean, dtype=dt).reshape(bshape)
+    var = as_array(raw(running_var))
+    invstd = np.reciprocal(np.sqrt(var.astype(dt, copy=False) + eps)).reshape(bshape)
+    shift = as_array(raw(running_mean)).astype(dt).reshape(bshape)
     return BatchNorm(axes, bshape, eps, False, invstd, shift)(x, *affine)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import array_module, as_array, is_device_array
 from ..ops import arithmetic as _ar
 from ..tensor import Tensor
 from ._common import REDUCTIONS, dtype_of, raw, shape_of
@@ -26,10 +27,10 @@ def _check_reduction(reduction: str, name: str) -> None:
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":  # sum / n: np.mean's Python wrapper costs more than the work
         if loss.size == 0:
-            return np.full((), np.nan, dtype=loss.dtype)  # empty batch: nan, as PyTorch
-        return np.asarray(loss.sum() / loss.size)
+            return np.full_like(loss, np.nan, shape=())  # empty batch: nan, as PyTorch
+        return as_array(loss.sum() / loss.size)
     if reduction == "sum":
-        return np.asarray(loss.sum())
+        return as_array(loss.sum())
     return loss
 
 
@@ -273,7 +274,7 @@ class CrossEntropy(Function):
             n, c = x.shape
             z = x.T.copy()
             z -= z.max(axis=0)
-            picked = z[t, np.arange(n)]
+            picked = z[t, array_module(z).arange(n)]
             zsum = z.sum(axis=0) if eps else None
             np.exp(z, out=z)
             s = z.sum(axis=0)
@@ -311,14 +312,14 @@ class CrossEntropy(Function):
                 return None, None
             labels = raw(t)
             if create:
-                q = np.zeros((n, c), dtype=x.dtype)
-                q[np.arange(n), labels] = 1.0 - eps
+                q = np.zeros_like(x.data, shape=(n, c))
+                q[array_module(q).arange(n), labels] = 1.0 - eps
                 if eps:
                     q += eps / c
                 return (softmax(x, axis=1) - q) * g, None
             gx = self.p if self.p is not None else Softmax(1).forward(x)
             self.p = None  # the gradient takes over the saved softmax's buffer
-            gx[np.arange(n), labels] -= 1.0 - eps
+            gx[array_module(gx).arange(n), labels] -= 1.0 - eps
             if eps:
                 gx -= eps / c
             gx *= g
@@ -369,7 +370,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {eps}")
     tr = raw(target)
-    if not isinstance(tr, np.ndarray):
+    if not isinstance(tr, np.ndarray) and not is_device_array(tr):
         tr = np.asarray(tr)
         target = tr
     if tr.dtype.kind in "iu":
@@ -401,7 +402,7 @@ class NLL(Function):
         self.reduction = reduction
 
     def forward(self, x, t):
-        return _reduce(-x[np.arange(x.shape[0]), t], self.reduction)
+        return _reduce(-x[array_module(x).arange(x.shape[0]), t], self.reduction)
 
     def backward(self, gy, y, x, t):
         n, c = x.shape
@@ -411,8 +412,8 @@ class NLL(Function):
             g = -gy
         else:
             g = -gy.reshape(-1, 1)
-        onehot = np.zeros((n, c), dtype=dtype_of(x))
-        onehot[np.arange(n), raw(t)] = 1.0
+        onehot = np.zeros_like(raw(x), shape=(n, c))
+        onehot[array_module(onehot).arange(n), raw(t)] = 1.0
         return g * onehot, None
 
 
@@ -432,7 +433,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
                                               and _has_ignored(target, ignore_index, xs)):
         return _nll_general("nll_loss", input, target, weight, ignore_index, reduction, 0.0,
                             False)
-    tr = np.asarray(raw(target))
+    tr = as_array(raw(target))
     if tr.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold integer labels, got dtype {tr.dtype}")
     try:

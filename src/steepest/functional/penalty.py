@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import as_array
 from ..tensor import Tensor
 from ._common import raw
 
@@ -16,7 +17,7 @@ class _SumAbs(Function):
     __slots__ = ()
 
     def forward(self, w):
-        return np.asarray(np.abs(w).sum())
+        return as_array(np.abs(w).sum())
 
     def backward(self, gy, y, w):
         return gy * np.sign(raw(w))
@@ -27,7 +28,7 @@ class _HalfSumSquares(Function):
 
     def forward(self, w):
         f = w.reshape(-1)
-        return np.asarray(np.dot(f, f) * 0.5, dtype=w.dtype)
+        return as_array(np.dot(f, f) * 0.5).astype(w.dtype, copy=False)
 
     def backward(self, gy, y, w):
         return gy * w

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import device_of, is_device_array, to_device
 from ..random import generator
 from ..tensor import Tensor
 
@@ -65,11 +66,17 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _array(t: Any, name: str) -> np.ndarray:
     a = t.data if isinstance(t, Tensor) else t
-    if not isinstance(a, np.ndarray):
+    if not isinstance(a, np.ndarray) and not is_device_array(a):
         raise TypeError(f"{name}: expected a Tensor or NumPy array, got {type(t).__name__}")
     if a.dtype.kind != "f":
         raise TypeError(f"{name}: can only fill floating-point tensors, got dtype {a.dtype}")
     return a
+
+
+def _on(arr: Any, values: np.ndarray) -> Any:
+    """Host draws for a device array: drawn from the host generator, then copied, so one
+    seed gives the same initial weights on every device."""
+    return values if type(arr) is np.ndarray else to_device(values, device_of(arr))
 
 
 def _fans(a: np.ndarray, name: str) -> tuple[int, int]:
@@ -96,7 +103,7 @@ def uniform_(t: Any, a: float = 0.0, b: float = 1.0) -> Any:
     """Fill with U(a, b)."""
     arr = _array(t, "uniform_")
     u = generator().random(arr.shape, dtype=_draw_dtype(arr))
-    arr[...] = u * (float(b) - float(a)) + float(a)
+    arr[...] = _on(arr, u * (float(b) - float(a)) + float(a))
     return t
 
 
@@ -104,7 +111,7 @@ def normal_(t: Any, mean: float = 0.0, std: float = 1.0) -> Any:
     """Fill with N(mean, std²)."""
     arr = _array(t, "normal_")
     z = generator().standard_normal(arr.shape, dtype=_draw_dtype(arr))
-    arr[...] = z * float(std) + float(mean)
+    arr[...] = _on(arr, z * float(std) + float(mean))
     return t
 
 
@@ -123,7 +130,7 @@ def trunc_normal_(t: Any, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
         ok = (z >= a) & (z <= b)
         flat[todo[ok]] = z[ok]
         todo = todo[~ok]
-    arr[...] = out
+    arr[...] = _on(arr, out)
     return t
 
 

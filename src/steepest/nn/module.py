@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -61,6 +62,14 @@ class _HookHandle:
 
     def __exit__(self, *exc: Any) -> None:
         self.remove()
+
+
+def _is_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) or backend.is_device_array(a)
+
+
+def _is_device_name(a: str) -> bool:
+    return a.split(":")[0].strip().lower() in ("cpu", "cuda")
 
 
 def _fmt_count(n: int) -> str:
@@ -151,7 +160,7 @@ class Module:
                                 f"of {type(self).__name__} (Module or None expected)")
             modules[name] = None
         elif name in buffers:
-            if value is not None and not isinstance(value, np.ndarray):
+            if value is not None and not _is_array(value):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' of "
                                 f"{type(self).__name__} (NumPy array or None expected)")
             buffers[name] = value
@@ -186,7 +195,7 @@ class Module:
                         persistent: bool = True) -> None:
         """Register a non-learnable array (e.g. running statistics), saved in the state dict
         unless ``persistent=False``. Updated in place by the module."""
-        if array is not None and not isinstance(array, np.ndarray):
+        if array is not None and not _is_array(array):
             if isinstance(array, Tensor):
                 array = array.data
             else:
@@ -356,18 +365,50 @@ class Module:
         return sum(p.data.size for p in self.parameters()
                    if p.requires_grad or not trainable_only)
 
-    def to(self, dtype: Any) -> Module:
-        """Convert all floating-point parameters and buffers to ``dtype`` (in this module)."""
-        dt = np.dtype(dtype)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
+        """Move and/or convert every parameter and buffer, in place (``to("cuda")``,
+        ``to(float64)``, ``to("cuda", float64)``), as PyTorch. Parameters stay the same
+        objects, so an optimiser built before the move keeps working; its state follows
+        on the next step or ``load_state_dict``. Dtype conversion touches floats only."""
+        for a in args:
+            if isinstance(a, backend.device) or (isinstance(a, str) and _is_device_name(a)):
+                device = a
+            elif dtype is None:
+                dtype = a
+            else:
+                raise TypeError(f"Module.to: unexpected argument {a!r}")
+        dt = None if dtype is None else np.dtype(dtype)
+        dev = None if device is None else backend.device(device)
+
+        def convert(a: Any, is_float: bool) -> Any:
+            if dev is not None:
+                a = backend.to_device(a, dev)
+            if dt is not None and is_float and a.dtype != dt:
+                a = a.astype(dt)
+            return a
+
         for p in self.parameters():
-            if p.data.dtype != dt:
-                p.data = p.data.astype(dt)
-                p.grad = None
+            new = convert(p.data, True)
+            if new is not p.data:
+                p.data = new
+                if p.grad is not None:
+                    g = convert(p.grad.data, True)
+                    p.grad = None if g.dtype != new.dtype else Tensor._make(g, False, None, 0)
         for m in self.modules():
             for name, b in list(m._buffers.items()):
-                if b is not None and b.dtype.kind == "f" and b.dtype != dt:
-                    setattr(m, name, b.astype(dt))
+                if b is not None:
+                    new = convert(b, b.dtype.kind == "f")
+                    if new is not b:
+                        setattr(m, name, new)
         return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Move every parameter and buffer to the GPU (``cuda:0`` unless told)."""
+        return self.to(backend.device("cuda", device) if isinstance(device, int)
+                       else device or "cuda")
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
 
     def double(self) -> Module:
         return self.to(np.float64)
@@ -385,7 +426,7 @@ class Module:
         out: OrderedDict[str, np.ndarray] = OrderedDict()
         for key, kind, owner, name in self._state_entries(prefix):
             arr = owner._parameters[name].data if kind == "p" else owner._buffers[name]
-            out[key] = np.array(arr, copy=True)
+            out[key] = arr.copy()  # on the module's device, as PyTorch
         return out
 
     def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, str, Module, str]]:
@@ -425,7 +466,8 @@ class Module:
             if why:
                 invalid.append(f"{key} ({why})")
                 continue
-            v = np.asarray(v.data if isinstance(v, Tensor) else v)
+            v = v.data if isinstance(v, Tensor) else v
+            v = v if backend.is_device_array(v) else np.asarray(v)
             if v.shape != target.shape:
                 mismatched.append((key, v.shape, target.shape))
             values[key] = v
@@ -447,7 +489,9 @@ class Module:
         for key, v in values.items():
             kind, owner, name = own[key]
             target = owner._parameters[name].data if kind == "p" else owner._buffers[name]
-            np.copyto(target, v, casting="same_kind")
+            # loaded onto the device the module is on, wherever the values come from
+            np.copyto(target, backend.to_device(v, backend.device_of(target)),
+                      casting="same_kind")
         return IncompatibleKeys(missing, unexpected)
 
     def load_torch_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:

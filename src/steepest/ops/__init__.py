@@ -27,6 +27,7 @@ from .arithmetic import (
     sub,
     where,
 )
+from .device import to_device
 from .linalg import matmul
 from .reduction import (
     ValuesIndices,
@@ -73,6 +74,6 @@ __all__ = [
     "exp", "expand_dims", "flatten", "ge", "getitem", "gt", "le", "log", "logsumexp", "lt",
     "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "norm",
     "permute", "pow", "prod", "reshape", "setitem", "sign", "split", "sqrt", "squeeze",
-    "stack", "std", "sub", "sum", "sum_to", "swapaxes", "swapdims", "transpose", "unsqueeze",
-    "var", "where",
+    "stack", "std", "sub", "sum", "sum_to", "swapaxes", "swapdims", "to_device", "transpose",
+    "unsqueeze", "var", "where",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import as_array
 from ..tensor import Tensor
 
 
@@ -100,7 +101,7 @@ class PowScalar(Function):
         if c == 2:
             return gy * (x * 2.0)
         if c == 0:  # PyTorch: exactly zero, also at x = 0 (where c * x**-1 would be nan)
-            return where(np.zeros(np.shape(_raw(x)), dtype=bool), gy, 0.0)
+            return where(np.zeros_like(_raw(x), dtype=bool), gy, 0.0)
         return gy * (pow(x, c - 1) * c)
 
 
@@ -256,7 +257,7 @@ class Where(Function):
     saves_output = False
 
     def __init__(self, cond: Any) -> None:
-        c = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+        c = cond.data if isinstance(cond, Tensor) else as_array(cond)
         self.cond = c.astype(bool, copy=False)
 
     def forward(self, a, b):
@@ -276,7 +277,7 @@ class Clone(Function):
     saves_output = False
 
     def forward(self, x):
-        return np.array(x, copy=True, order="C")
+        return x.copy(order="C")
 
     def backward(self, gy, y, x):
         return gy
@@ -564,7 +565,7 @@ def _raw(x: Any) -> Any:
 def _compare(ufunc: np.ufunc, a: Any, b: Any) -> Any:
     out = ufunc(_raw(a), _raw(b))
     if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return Tensor._make(np.asarray(out), False, None, 0)
+        return Tensor._make(as_array(out), False, None, 0)
     return out
 
 

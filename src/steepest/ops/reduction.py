@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import Function
+from ..backend import as_array, device_of, is_device_array, to_device
 from ..tensor import Tensor, _dtype
 from . import _axes
 from .arithmetic import abs as _abs
@@ -48,7 +49,7 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        return np.asarray(x.sum(axis=self.axis, keepdims=self.keepdims))
+        return as_array(x.sum(axis=self.axis, keepdims=self.keepdims))
 
     def backward(self, gy, y, x):
         if type(gy) is np.ndarray and gy.ndim == 0:
@@ -68,8 +69,8 @@ class Mean(Function):
 
     def forward(self, x):
         n = _count(x.shape, self.axis)
-        s = np.asarray(x.sum(axis=self.axis, keepdims=self.keepdims))
-        return s / n if n else np.full(s.shape, np.nan, dtype=x.dtype)  # empty: nan (torch)
+        s = as_array(x.sum(axis=self.axis, keepdims=self.keepdims))
+        return s / n if n else np.full_like(s, np.nan, dtype=x.dtype)  # empty: nan (torch)
 
     def backward(self, gy, y, x):
         n = _count(x.shape, self.axis)
@@ -93,7 +94,7 @@ class Prod(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        return np.asarray(np.prod(x, axis=self.axis, keepdims=self.keepdims))
+        return as_array(np.prod(x, axis=self.axis, keepdims=self.keepdims))
 
     def backward(self, gy, y, x):
         if isinstance(x, Tensor):
@@ -103,13 +104,13 @@ class Prod(Function):
         if x.size == 0:
             return np.zeros_like(x)
         flat = x.reshape(-1) if self.axis is None else np.moveaxis(x, self.axis, -1)
-        ones = np.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+        ones = np.ones_like(flat[..., :1])
         left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
         right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)
         others = left * right[..., ::-1]
         others = (others.reshape(shape) if self.axis is None
                   else np.moveaxis(others, -1, self.axis))
-        g = np.asarray(gy)
+        g = as_array(gy)
         if self.axis is not None and not self.keepdims:
             g = np.expand_dims(g, self.axis)
         return g * others
@@ -132,7 +133,7 @@ class _Extreme(Function):
         w = mask.astype(x.dtype if x.dtype.kind == "f" else np.float32)
         w /= w.sum(axis=self.axis, keepdims=True)
         self.weights = w
-        return yk if self.keepdims else np.asarray(yk.reshape(
+        return yk if self.keepdims else as_array(yk.reshape(
             [s for i, s in enumerate(x.shape) if self.axis is not None and i not in self.axis]))
 
     def backward(self, gy, y, x):
@@ -196,7 +197,7 @@ class PutAlong(Function):
 
     def forward(self, gy):
         g = gy if self.keepdims else np.expand_dims(gy, self.axis)
-        out = np.zeros(self.shape, dtype=gy.dtype)
+        out = np.zeros_like(gy, shape=self.shape)
         np.put_along_axis(out, self.index, g, axis=self.axis)
         return out
 
@@ -229,7 +230,12 @@ def _with_dtype(x: Any, dtype: Any) -> Any:
 
 
 def _const(arr: Any, x: Any) -> Any:
-    arr = np.asarray(arr)
+    """A result that is not differentiable, as a Tensor when ``x`` is one, on its device (a
+    constant made here, e.g. an empty tensor's fill, is created on the host and moved)."""
+    arr = as_array(arr)
+    raw = x.data if isinstance(x, Tensor) else x
+    if type(arr) is not type(raw) and is_device_array(raw):
+        arr = to_device(arr, device_of(raw))
     return Tensor._make(arr, False, None, 0) if isinstance(x, Tensor) else arr
 
 
@@ -317,7 +323,7 @@ def _extreme_dim(x: Any, op: str, dim: Any, keepdim: bool, axis: Any, keepdims: 
     if shape[d] == 0:
         raise IndexError(f"{op}: dim {dim} of shape {shape} is empty; there is no "
                          f"{op}imum to take")
-    raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+    raw = x.data if isinstance(x, Tensor) else as_array(x)
     idx = np.expand_dims(arg(raw, axis=d), d)
     values = TakeAlong(idx, d, keep)(x)
     indices = idx if keep else np.squeeze(idx, axis=d)
@@ -348,14 +354,14 @@ def _arg(x: Any, op: str, fn: Any, dim: Any, keepdim: bool, axis: Any, keepdims:
     dim = _axes.merge(dim, axis, op)
     keep = _axes.keep(keepdim, keepdims, op)
     shape = _shape(x)
-    raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+    raw = x.data if isinstance(x, Tensor) else as_array(x)
     if raw.dtype == np.bool_:
         raise TypeError(f"{op}: bool tensors are not supported (as in PyTorch); convert "
                         f"first (x.long())")
     if dim is None:
         if raw.size == 0:
             raise IndexError(f"{op}: the tensor of shape {shape} is empty")
-        out = np.asarray(fn(raw.reshape(-1)))
+        out = as_array(fn(raw.reshape(-1)))
         if keep:
             out = out.reshape((1,) * len(shape))
     else:
@@ -365,7 +371,7 @@ def _arg(x: Any, op: str, fn: Any, dim: Any, keepdim: bool, axis: Any, keepdims:
         else:
             if shape[d] == 0:
                 raise IndexError(f"{op}: dim {dim} of shape {shape} is empty")
-            out = np.asarray(fn(raw, axis=d))
+            out = as_array(fn(raw, axis=d))
             if keep:
                 out = np.expand_dims(out, d)
     return _const(out.astype(np.int64), x)
@@ -385,7 +391,7 @@ def argmin(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
 def _logical(x: Any, op: str, fn: Any, dim: Any, keepdim: bool, axis: Any,
              keepdims: Any) -> Any:
     shape, axes, keep = _args(x, dim, keepdim, axis, keepdims, op)
-    raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+    raw = x.data if isinstance(x, Tensor) else as_array(x)
     return _const(fn(raw, axis=axes, keepdims=keep), x)
 
 
@@ -450,7 +456,7 @@ class Norm2(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        return np.asarray(np.sqrt((x * x).sum(axis=self.axis, keepdims=self.keepdims)))
+        return as_array(np.sqrt((x * x).sum(axis=self.axis, keepdims=self.keepdims)))
 
     def backward(self, gy, y, x):
         if not self.keepdims and self.axis is not None:
@@ -476,7 +482,7 @@ def norm(x: Any, p: Any = 2, dim: Any = None, keepdim: bool = False, *, axis: An
     if p == -math.inf:
         return amin(_abs(x), axes, keep)
     if p == 0:
-        raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+        raw = x.data if isinstance(x, Tensor) else as_array(x)
         return _const((raw != 0).sum(axis=axes, keepdims=keep).astype(raw.dtype), x)
     if p == 1:
         return sum(_abs(x), axes, keep)
@@ -492,7 +498,7 @@ def logsumexp(x: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = Non
     shape, axes, keep = _args(x, dim, keepdim, axis, keepdims, "logsumexp")
     if isinstance(x, Tensor) and x.data.dtype.kind != "f":
         x = astype(x, np.float32)
-    raw = x.data if isinstance(x, Tensor) else np.asarray(x)
+    raw = x.data if isinstance(x, Tensor) else as_array(x)
     if raw.size == 0:
         return _const(np.full(_reduced_shape(shape, axes, keep), -np.inf, raw.dtype), x)
     m = np.max(raw, axis=axes, keepdims=True)

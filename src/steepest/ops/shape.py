@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import array_module, device_of, is_device_array, to_device
 from ..tensor import Tensor
 from . import _axes
 
@@ -127,11 +128,13 @@ class GetItemGrad(Function):
         self.index, self.shape = index, shape
 
     def forward(self, gy):
-        gx = np.zeros(self.shape, dtype=gy.dtype)
+        gx = np.zeros_like(gy, shape=self.shape)
         if _is_basic(self.index):
             gx[self.index] = gy
-        else:
+        elif type(gx) is np.ndarray:
             np.add.at(gx, self.index, gy)
+        else:  # CuPy's own ufunc.at (NumPy's np.add.at dispatches to it only in new CuPys)
+            array_module(gx).add.at(gx, self.index, gy)
         return gx
 
     def backward(self, ggx, y, gy):
@@ -181,7 +184,7 @@ class Split(Function):
             if g is None:
                 shape = list(x.shape)
                 shape[self.axis] = hi - lo
-                g = np.zeros(shape, dtype=x.dtype)
+                g = np.zeros_like(x.data if isinstance(x, Tensor) else x, shape=shape)
             parts.append(g)
         return concatenate(parts, self.axis)
 
@@ -371,21 +374,21 @@ def normalize_index(index: Any, shape: tuple[int, ...], op: str) -> Any:
             i = i.data
         elif isinstance(i, list):
             i = np.asarray(i) if i else np.zeros(0, dtype=np.int64)
-        if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
+        if _is_arr(i) and i.dtype.kind not in "biu":
             raise IndexError(f"{op}: index arrays must be integer or boolean, got dtype "
                              f"{i.dtype}")
         if isinstance(i, (float, np.floating, str)):
             raise IndexError(f"{op}: index {i!r} of type {type(i).__name__} is not valid; use "
                              f"integers, slices, None, ... or integer/boolean arrays")
         norm.append(i)
-    consumed = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else
+    consumed = sum(i.ndim if _is_arr(i) and i.dtype == bool else
                    0 if (i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)))
                    else 1 for i in norm)
     pos = 0
     for i in norm:
         if i is Ellipsis:
             pos += len(shape) - consumed
-        elif isinstance(i, np.ndarray) and i.dtype == bool:
+        elif _is_arr(i) and i.dtype == bool:
             dims = shape[pos:pos + i.ndim]
             if i.shape != dims:
                 raise IndexError(f"{op}: boolean mask of shape {i.shape} does not match the "
@@ -398,15 +401,31 @@ def normalize_index(index: Any, shape: tuple[int, ...], op: str) -> Any:
     return out if isinstance(index, tuple) else out[0]
 
 
+def _index_on(index: Any, x: Any) -> Any:
+    """Index arrays join a device tensor's device (host index arrays are allowed with device
+    tensors, as in PyTorch; the gather and the scatter of its gradient then run there)."""
+    raw = x.data if isinstance(x, Tensor) else x
+    if type(raw) is np.ndarray or not is_device_array(raw):
+        return index
+    dev = device_of(raw)
+    if isinstance(index, tuple):
+        return tuple(to_device(i, dev) if isinstance(i, np.ndarray) else i for i in index)
+    return to_device(index, dev) if isinstance(index, np.ndarray) else index
+
+
+def _is_arr(i: Any) -> bool:
+    return isinstance(i, np.ndarray) or is_device_array(i)
+
+
 def _masks_to_indices(index: Any) -> Any:
-    if isinstance(index, np.ndarray) and index.dtype == bool:
+    if _is_arr(index) and index.dtype == bool:
         return np.nonzero(index) if index.ndim else index
     if isinstance(index, tuple) and any(
-        isinstance(i, np.ndarray) and i.dtype == bool and i.ndim for i in index
+        _is_arr(i) and i.dtype == bool and i.ndim for i in index
     ):
         flat = []
         for i in index:
-            if isinstance(i, np.ndarray) and i.dtype == bool and i.ndim:
+            if _is_arr(i) and i.dtype == bool and i.ndim:
                 flat.extend(np.nonzero(i))
             else:
                 flat.append(i)
@@ -417,7 +436,7 @@ def _masks_to_indices(index: Any) -> Any:
 def getitem(x: Any, index: Any) -> Any:
     """``x[index]``: slices, integers, integer arrays and boolean masks."""
     shape = _shape_of(x)
-    index = _masks_to_indices(normalize_index(index, shape, "getitem"))
+    index = _index_on(_masks_to_indices(normalize_index(index, shape, "getitem")), x)
     try:
         return _share(x, GetItem(index)(x))
     except IndexError as exc:
@@ -427,7 +446,8 @@ def getitem(x: Any, index: Any) -> Any:
 
 def setitem(x: Any, index: Any, value: Any) -> Any:
     """Out of place: a copy of ``x`` with ``[index] = value`` (differentiable in both)."""
-    index = _masks_to_indices(normalize_index(index, _shape_of(x), "setitem"))
+    index = _index_on(_masks_to_indices(normalize_index(index, _shape_of(x), "setitem")),
+                      x)
     try:
         return SetItem(index)(x, value)
     except IndexError as exc:

@@ -116,14 +116,14 @@ class FlatGroup:
 
 def _eligible(params: list[Tensor], pstates: list[dict[str, Any]],
               arrays: tuple[str, ...]) -> bool:
-    """Same float dtype, every state dict with the same keys and scalars, arrays shaped
-    like their parameter."""
+    """Host arrays of one float dtype, every state dict with the same keys and scalars,
+    arrays shaped like their parameter (device parameters keep the per-tensor path)."""
     dt = params[0].data.dtype
     if dt.kind != "f":
         return False
     first = pstates[0]
     for p, st in zip(params, pstates):
-        if p.data.dtype != dt or st.keys() != first.keys():
+        if type(p.data) is not np.ndarray or p.data.dtype != dt or st.keys() != first.keys():
             return False
         for key, val in st.items():
             ref = first[key]

@@ -115,7 +115,8 @@ def _qualifies(*arrays: np.ndarray) -> bool:
     if not (AVAILABLE and p.size >= MIN_SIZE and p.dtype.kind == "f"):
         return False  # the common small-tensor case: no per-array checks
     for a in arrays:
-        if not a.flags.c_contiguous or a.dtype != p.dtype:
+        # host arrays only: device arrays take the NumPy-API path
+        if type(a) is not np.ndarray or not a.flags.c_contiguous or a.dtype != p.dtype:
             return False
     return True
 

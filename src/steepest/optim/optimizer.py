@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad
+from ..backend import check_same_device, device_of, is_device_array, to_device
 from ..tensor import Tensor
 from . import _flat
 
@@ -62,7 +63,7 @@ def _to_python(value: Any) -> Any:
 
 def _copy_value(value: Any) -> Any:
     """Copy state for a state_dict: arrays copied, tuples as lists (plain data only)."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or is_device_array(value):
         return value.copy()
     if isinstance(value, (list, tuple)):
         return [_copy_value(v) for v in value]
@@ -248,13 +249,16 @@ class Optimizer:
 
     def _check_grads_unguarded(self) -> bool:
         check = self.nonfinite != "ignore"
+        on_device = []  # device gradients: one finiteness test (one sync) for all of them
         for gi, group in enumerate(self.param_groups):
             for j, p in enumerate(group["params"]):
                 g = p.grad
                 if g is None:
                     continue
                 ga = g.data if isinstance(g, Tensor) else g
-                if not isinstance(ga, np.ndarray) or ga.shape != p.data.shape:
+                if type(ga) is not type(p.data):
+                    check_same_device(f"{self._name}.step", p.data, ga)
+                if not _is_array(ga) or ga.shape != p.data.shape:
                     raise ValueError(
                         f"{self._name}: the gradient of {self._describe(gi, j, p)} has shape "
                         f"{np.shape(ga)}; it must have the parameter's shape")
@@ -262,17 +266,28 @@ class Optimizer:
                     raise TypeError(
                         f"{self._name}: the gradient of {self._describe(gi, j, p)} has dtype "
                         f"{ga.dtype} but the parameter has dtype {p.data.dtype}")
-                if check and not _all_finite(ga):
-                    if self.nonfinite == "skip":
-                        self.skipped_steps += 1
-                        return False
-                    bad = "NaN" if np.isnan(ga).any() else "inf"
-                    raise NonFiniteGradientError(
-                        f"{self._name}.step: the gradient of {self._describe(gi, j, p)} "
-                        f"contains {bad}; no parameter was changed. Find the cause with "
-                        f"steepest.detect_anomaly(), clip gradients, or pass "
-                        f"nonfinite='skip' to skip such steps")
+                if check and type(ga) is not np.ndarray and ga.dtype.kind == "f":
+                    on_device.append((gi, j, p, ga))
+                elif check and not _all_finite(ga):
+                    return self._nonfinite(gi, j, p, ga)
+        if on_device and not math.isfinite(float(sum(
+                np.dot(ga.reshape(-1), ga.reshape(-1)) for *_, ga in on_device))):
+            for gi, j, p, ga in on_device:
+                if not bool(np.isfinite(ga).all()):
+                    return self._nonfinite(gi, j, p, ga)
         return True
+
+    def _nonfinite(self, gi: int, j: int, p: Tensor, ga: Any) -> bool:
+        """Skip the step (False) or raise, naming the parameter with a non-finite grad."""
+        if self.nonfinite == "skip":
+            self.skipped_steps += 1
+            return False
+        bad = "NaN" if bool(np.isnan(ga).any()) else "inf"
+        raise NonFiniteGradientError(
+            f"{self._name}.step: the gradient of {self._describe(gi, j, p)} "
+            f"contains {bad}; no parameter was changed. Find the cause with "
+            f"steepest.detect_anomaly(), clip gradients, or pass "
+            f"nonfinite='skip' to skip such steps")
 
     # -- the step ------------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -309,7 +324,11 @@ class Optimizer:
                     states.append(st)
                 index += 1
             if params:
-                self._update(group, params, grads, states)
+                try:
+                    self._update(group, params, grads, states)
+                except TypeError:
+                    self._check_state_devices(params, states)
+                    raise
         return loss
 
     def _flat_finite(self, groups: list[Any]) -> bool:
@@ -320,17 +339,28 @@ class Optimizer:
                 return True
             return self._check_grads_unguarded()
 
+    def _check_state_devices(self, params: list[Any], states: list[dict[str, Any]]) -> None:
+        """Name the problem when a parameter moved device after its state was created."""
+        for p, st in zip(params, states):
+            for name, v in st.items():
+                if hasattr(v, "shape") and type(v) is not type(p):
+                    raise RuntimeError(
+                        f"{self._name}.step: state {name!r} is on {device_of(v)} but its "
+                        f"parameter is on {device_of(p)}; create the optimiser after "
+                        f"model.to(device), or move its state with "
+                        f"optimizer.load_state_dict(optimizer.state_dict())")
+
     def _update(self, group: dict[str, Any], params: list[np.ndarray],
                 grads: list[np.ndarray], states: list[dict[str, Any]]) -> None:
         raise NotImplementedError
 
     def _work(self, k: int, like: np.ndarray) -> np.ndarray:
         """Scratch array ``k`` shaped like ``like``: reused across steps and parameters."""
-        key = (k, like.dtype.str)
+        key = (k, like.dtype.str, type(like))
         buf = self._scratch.get(key)
         n = like.size
         if buf is None or buf.size < n:
-            buf = np.empty(max(n, 1), dtype=like.dtype)
+            buf = np.empty_like(like, shape=(max(n, 1),))
             self._scratch[key] = buf
         return buf[:n].reshape(like.shape)
 
@@ -438,12 +468,19 @@ class Optimizer:
     def _load_value(self, name: str, value: Any, p: Tensor, prefix: str = "") -> Any:
         if name in self._array_state:
             a = value.data if isinstance(value, Tensor) else value
-            kind = np.asarray(a).dtype.kind if isinstance(a, (np.ndarray, list, float)) else ""
+            if is_device_array(a):
+                kind = a.dtype.kind
+            else:
+                kind = np.asarray(a).dtype.kind if isinstance(a, (np.ndarray, list, float)) else ""
             if kind != "f":
                 raise ValueError(f"{prefix}state {name!r} must be a floating array, got "
                                  f"{getattr(a, 'dtype', type(a).__name__)}")
             with np.errstate(over="ignore", invalid="ignore"):
-                arr = np.array(a, dtype=p.data.dtype, copy=True)
+                if is_device_array(a):
+                    arr = a.astype(p.data.dtype, copy=True)
+                else:
+                    arr = np.array(a, dtype=p.data.dtype, copy=True)
+            arr = to_device(arr, device_of(p.data))  # state joins its parameter's device
             if arr.shape != p.data.shape:
                 raise ValueError(
                     f"{prefix}state {name!r} has shape {arr.shape} but "
@@ -478,6 +515,10 @@ def _load_generic(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_load_generic(v) for v in value]
     return _to_python(value)
+
+
+def _is_array(a: Any) -> bool:
+    return isinstance(a, np.ndarray) or is_device_array(a)
 
 
 def _all_finite(a: np.ndarray) -> bool:

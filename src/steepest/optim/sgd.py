@@ -85,7 +85,7 @@ class SGD(Optimizer):
             if momentum != 0:
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = np.array(d, copy=True)
+                    buf = state["momentum_buffer"] = d.copy()
                 else:
                     np.multiply(buf, momentum, out=buf)
                     if dampening == 0:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from .. import random as _random
 from ..autograd import no_grad
 from ..optim import ReduceLROnPlateau, clip_grad_norm_
@@ -42,7 +43,7 @@ def _as_loader(data: Any, batch_size: int, shuffle: bool, seed: int | None,
     if isinstance(data, Dataset):
         ds = data
     elif isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = (np.asarray(getattr(a, "data", a)) for a in data)
+        x, y = (np.asarray(_host(a.data if isinstance(a, Tensor) else a)) for a in data)
         bad = nonfinite_rows(x)
         if bad:
             raise ValueError(f"{who}: inputs contain NaN or inf (rows {bad}...)")
@@ -66,6 +67,28 @@ def nonfinite_rows(x: np.ndarray, limit: int = 5, chunk_rows: int = 4096) -> lis
         if not ok.all():
             return (np.flatnonzero(~ok)[:limit] + start).tolist()
     return []
+
+
+def _host(a: Any) -> Any:
+    return backend.to_device(a, "cpu") if backend.is_device_array(a) else a
+
+
+def _model_device(model: Any) -> Any:
+    """The device of the model's first parameter, None for the CPU (or no parameters)."""
+    for p in model.parameters():
+        return None if type(p.data) is np.ndarray else p.device
+    return None
+
+
+def _to_fit_device(model: Any, optimizer: Any, device: Any) -> Any:
+    """Move model and optimiser state to ``device`` (once); the device batches go to."""
+    if device is None:
+        return _model_device(model)
+    dev = backend.device(device)
+    model.to(dev)
+    if optimizer.state:
+        optimizer.load_state_dict(optimizer.state_dict())  # state follows its parameters
+    return None if dev.type == "cpu" else dev
 
 
 def _resolve_loss(loss: Any) -> Callable[..., Tensor]:
@@ -142,6 +165,7 @@ def fit(
     threads: int | str | None = "auto",
     distributed: bool = False,
     compile: bool = False,  # noqa: A002 - the name users know from torch.compile
+    device: Any = None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
 
@@ -181,6 +205,10 @@ def fit(
         Run each step through :func:`steepest.compile_step` (captured once per batch
         shape, then replayed without building a graph); results are bit-identical to the
         eager loop, and what cannot be captured runs eagerly with a one-time warning.
+    device : str or steepest.device, optional
+        Train there (``"cuda"``): the model and the optimiser's state are moved once, each
+        batch is copied once; metrics and the history are computed on the host. Default:
+        where the model's parameters are.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
@@ -198,10 +226,13 @@ def fit(
     elif progress:
         callbacks.append(ProgressBar())
     params = [p for p in model.parameters() if p.requires_grad]
+    dev = _to_fit_device(model, optimizer, device)
     captured = None
     if compile and distributed:
         raise ValueError("fit: compile=True and distributed=True cannot be combined (the "
                          "captured step does not all-reduce gradients); drop one of them")
+    if compile and dev is not None:
+        raise ValueError(f"fit: compile=True runs on the CPU only; train on {dev} without it")
     if compile:
         from ..compile import compile_step
 
@@ -264,6 +295,8 @@ def fit(
                     lval = captured.forward(xb, yb)
                     out = Tensor(captured.output)
                 else:
+                    if dev is not None:
+                        xb, yb = backend.to_device(xb, dev), backend.to_device(yb, dev)
                     out = model(Tensor(xb))
                     lval = loss_fn(out, yb)
                 value = float(lval.data)
@@ -287,7 +320,7 @@ def fit(
                 sums["loss"] += value * n
                 batch_logs = {"loss": value}
                 for name, fn in named_metrics:
-                    m = fn(out.data, yb)
+                    m = fn(_host(out.data), _host(yb))
                     sums[name] = sums.get(name, 0.0) + m * n
                     batch_logs[name] = m
                 for cb in callbacks:
@@ -346,19 +379,22 @@ def evaluate(model: Any, loss: Any, data: Any, metrics: Sequence[Any] = (),
     named = [_metrics.resolve(m) for m in metrics]
     loader = _as_loader(data, batch_size, False, 0, False, "evaluate")
     was_training = getattr(model, "training", False)
+    dev = _model_device(model)
     model.eval()
     total: dict[str, float] = {}
     n_total = 0
     try:
         with no_grad():
             for xb, yb in loader:
+                if dev is not None:
+                    xb, yb = backend.to_device(xb, dev), backend.to_device(yb, dev)
                 out = model(Tensor(xb))
                 n = len(xb)
                 n_total += n
                 if loss_fn is not None:
                     total["loss"] = total.get("loss", 0.0) + float(loss_fn(out, yb).data) * n
                 for name, fn in named:
-                    total[name] = total.get(name, 0.0) + fn(out.data, yb) * n
+                    total[name] = total.get(name, 0.0) + fn(_host(out.data), _host(yb)) * n
     finally:
         model.train(was_training)
     return {k: v / max(n_total, 1) for k, v in total.items()}
@@ -366,16 +402,20 @@ def evaluate(model: Any, loss: Any, data: Any, metrics: Sequence[Any] = (),
 
 def predict(model: Any, x: Any, batch_size: int = 1024) -> np.ndarray:
     """Model outputs for inputs ``x`` (eval mode, no graph, in batches)."""
-    x = np.asarray(getattr(x, "data", x))
+    x = np.asarray(_host(x.data if isinstance(x, Tensor) else x))
     if len(x) == 0:
         raise ValueError("predict: no inputs")
     was_training = getattr(model, "training", False)
+    dev = _model_device(model)
     model.eval()
     outs = []
     try:
         with no_grad():
             for i in range(0, len(x), batch_size):
-                outs.append(model(Tensor(x[i:i + batch_size])).data)
+                xb = x[i:i + batch_size]
+                if dev is not None:
+                    xb = backend.to_device(xb, dev)
+                outs.append(_host(model(Tensor(xb)).data))
     finally:
         model.train(was_training)
     return np.concatenate(outs)
