@@ -156,8 +156,8 @@ def plan(opt: Any, force: bool = False, need_grads: bool = True) -> list[FlatGro
     for gi, group in enumerate(opt.param_groups):
         params = group["params"]
         if need_grads:
-            for p in params:
-                if p.grad is None:
+            for p in params:  # no gradient yet, or one on a device: the per-tensor path
+                if p.grad is None or type(p.grad.data) is not np.ndarray:
                     return None
         fg = cache[gi] if gi < len(cache) else None
         if fg is None or not fg.intact(params, state):
