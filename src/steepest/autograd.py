@@ -580,7 +580,9 @@ def run_backward(
             continue
         if t.grad is None:
             if not own and (g.base is not None or id(g) in adopted or not g.flags.writeable):
-                g = g.copy()
+                slot = getattr(t, "_gdest", None)  # landed in the optimiser's flat buffer
+                if slot is None or g is not slot[0] or id(g) in adopted:
+                    g = g.copy()
             adopted.add(id(g))
             t.grad = _make(g, False, None, 0)
         else:
