@@ -486,6 +486,7 @@ def run_backward(
     # A plain backward computes on raw arrays and records nothing whatever the mode; under
     # create_graph the backward ops must be recorded even inside no_grad().
     token = _GRAD_ENABLED.set(True) if create else None
+    clock = _CLOCK
     nxt = None  # chain fast path: the next node, when it alone can run (no heap round trip)
     try:
         while heap or nxt is not None:
@@ -500,7 +501,7 @@ def run_backward(
                     f"{f.name}), but its buffers were freed by the first backward; pass "
                     f"retain_graph=True to the first call if you need to backward twice"
                 )
-            if f._epoch != _CLOCK[0]:
+            if f._epoch != clock[0]:
                 inputs = _check_versions(f, where)
             if f.n_outputs == 1:
                 o = f.outputs[0]()
@@ -522,7 +523,14 @@ def run_backward(
                             captured[id(o)] = g
                     gy.append(g)
                     y.append(None if o is None else (o if create else o.data))
-            xs = inputs if create else [x.data for x in inputs]
+            if create:
+                xs = inputs
+            elif len(inputs) == 1:
+                xs = (inputs[0].data,)
+            elif len(inputs) == 2:
+                xs = (inputs[0].data, inputs[1].data)
+            else:
+                xs = [x.data for x in inputs]
             gxs = f.backward(gy, y, *xs)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
@@ -535,7 +543,11 @@ def run_backward(
                     continue
                 if gx.shape != x.data.shape:
                     gx = _sum_to(gx, x.data.shape)
-                _accumulate(x, gx, create)
+                if x._g is None and type(gx) is np.ndarray:
+                    x._g = gx  # the first gradient of x: adopted (what _accumulate does)
+                    x._gown = False
+                else:
+                    _accumulate(x, gx, create)
                 if first is None:
                     first = x
                     continue

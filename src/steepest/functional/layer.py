@@ -74,9 +74,10 @@ def _landing(t: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
     d, n = slot
     base = d.base
     # references: the slot's tuple, the group's list, ``d`` and the argument; the buffer:
-    # the group's attribute, the views' bases, ``base`` and the argument
-    if (base is None or d.shape != shape or d.dtype != dtype or sys.getrefcount(d) > 4
-            or sys.getrefcount(base) > n + 3):
+    # the group's attribute, the views' bases, ``base`` and the argument. Exact counts: any
+    # other count (another holder, or an interpreter that counts differently) means no.
+    if (base is None or d.shape != shape or d.dtype != dtype or sys.getrefcount(d) != 4
+            or sys.getrefcount(base) != n + 3):
         return None
     return d
 
