@@ -383,14 +383,27 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
         t._gown = True
 
 
-def _root_grad(t: Tensor, g: Any, create: bool, where: str) -> Any:
+# Read-only ones, one per (dtype, shape): the implicit gradient of a scalar output in a plain
+# backward (np.ones_like per call costs a microsecond). Read-only, so no backward can change
+# it in place, and a leaf that adopts it copies it first (see the end of run_backward).
+_ONES: dict[tuple[Any, tuple[int, ...]], np.ndarray] = {}
+
+
+def _root_grad(t: Tensor, g: Any, create: bool, where: str, shared: bool = False) -> Any:
     if g is None:
         if t.data.size != 1:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for a scalar output, but the "
                 f"output has shape {t.data.shape}; pass grad=... of that shape (e.g. ones)"
             )
-        g = np.ones_like(t.data)
+        if not shared:
+            return _make(np.ones_like(t.data), False, None, 0) if create else np.ones_like(t.data)
+        key = (t.data.dtype, t.data.shape)
+        g = _ONES.get(key)
+        if g is None:
+            g = _ONES[key] = np.ones_like(t.data)
+            g.flags.writeable = False
+        return g
     else:
         g = g.data if isinstance(g, Tensor) and not create else g
         garr = g.data if isinstance(g, Tensor) else as_array(g, t.data)
@@ -487,16 +500,22 @@ def run_backward(
                 f"graph; was it computed under no_grad() or from tensors without "
                 f"requires_grad=True?"
             )
-        _accumulate(t, _root_grad(t, g, create, where), create)
+        _accumulate(t, _root_grad(t, g, create, where, not create and capture is None),
+                    create)
         schedule(t)
 
     anomaly = _ANOMALY.get()
     # A plain backward computes on raw arrays and records nothing whatever the mode; under
     # create_graph the backward ops must be recorded even inside no_grad().
     token = _GRAD_ENABLED.set(True) if create else None
+    clock = _CLOCK
+    nxt = None  # chain fast path: the next node, when it alone can run (no heap round trip)
     try:
-        while heap:
-            f = heapq.heappop(heap)[2]
+        while heap or nxt is not None:
+            if nxt is not None:
+                f, nxt = nxt, None
+            else:
+                f = heapq.heappop(heap)[2]
             inputs = f.inputs
             if inputs is None:
                 raise RuntimeError(
@@ -504,7 +523,7 @@ def run_backward(
                     f"{f.name}), but its buffers were freed by the first backward; pass "
                     f"retain_graph=True to the first call if you need to backward twice"
                 )
-            if f._epoch != _CLOCK[0]:
+            if f._epoch != clock[0]:
                 inputs = _check_versions(f, where)
             if f.n_outputs == 1:
                 o = f.outputs[0]()
@@ -526,19 +545,47 @@ def run_backward(
                             captured[id(o)] = g
                     gy.append(g)
                     y.append(None if o is None else (o if create else o.data))
-            xs = inputs if create else [x.data for x in inputs]
+            if create:
+                xs = inputs
+            elif len(inputs) == 1:
+                xs = (inputs[0].data,)
+            elif len(inputs) == 2:
+                xs = (inputs[0].data, inputs[1].data)
+            else:
+                xs = [x.data for x in inputs]
             gxs = f.backward(gy, y, *xs)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             if anomaly:
                 _check_finite(f, [g for g in gxs if g is not None], inputs, "backward")
+            first = None  # the one input that got a gradient, while there is only one
+            many = False
             for x, gx in zip(inputs, gxs):
                 if gx is None or not x._requires_grad:
                     continue
                 if gx.shape != x.data.shape:
                     gx = _sum_to(gx, x.data.shape)
-                _accumulate(x, gx, create)
+                if x._g is None and type(gx) is np.ndarray:
+                    x._g = gx  # the first gradient of x: adopted (what _accumulate does)
+                    x._gown = False
+                else:
+                    _accumulate(x, gx, create)
+                if first is None:
+                    first = x
+                    continue
+                if not many:
+                    many = True
+                    schedule(first)
                 schedule(x)
+            if first is not None and not many:
+                c = first.creator
+                # With nothing else queued, no other node can still add to the gradients of
+                # c's outputs (it would have to come after c in the graph: a cycle), so c
+                # runs next without a heap push and pop.
+                if c is not None and not heap and id(c) not in queued:
+                    nxt = c
+                else:
+                    schedule(first)
             done.append(f)
     finally:
         if token is not None:
@@ -567,7 +614,9 @@ def run_backward(
             continue
         if t.grad is None:
             if not own and (g.base is not None or id(g) in adopted or not g.flags.writeable):
-                g = g.copy()
+                slot = getattr(t, "_gdest", None)  # landed in the optimiser's flat buffer
+                if slot is None or g is not slot[0] or id(g) in adopted:
+                    g = g.copy()
             adopted.add(id(g))
             t.grad = _make(g, False, None, 0)
         else:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -47,13 +48,39 @@ def _linear_grads(fn: Function, g: Any, x: Any, w: Any, b: Any) -> tuple:
         if x.ndim != 2:  # (..., in): fold the leading axes into one batch axis
             x = x.reshape(-1, w.shape[1])
             g = g.reshape(-1, w.shape[0])
+        lands = type(g) is np.ndarray and type(x) is np.ndarray and g.dtype == x.dtype
         if need_w:
-            gw = g.T @ x
+            d = _landing(fn.inputs[1], w.shape, g.dtype) if lands else None
+            gw = g.T @ x if d is None else np.matmul(g.T, x, out=d)
         if need_b:
-            gb = g.sum(axis=0)
+            d = _landing(fn.inputs[2], b.shape, g.dtype) if lands else None
+            gb = g.sum(axis=0) if d is None else g.sum(axis=0, out=d)
     if b is None:
         return gx, gw
     return gx, gw, gb
+
+
+def _landing(t: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
+    """The flat optimiser buffer's gradient view of Parameter ``t`` (``optim._flat``) if
+    backward may write ``t``'s gradient straight into it (with ``out=``), else None.
+
+    Only when ``t`` has no gradient yet (neither pending in this backward nor in ``.grad``)
+    and nothing outside the optimiser's bookkeeping refers to the view or to the buffer (a
+    ``.grad`` kept from an earlier step, a view of it): overwriting it is then invisible,
+    exactly as a fresh array would be. Hands back, at most, a view that the optimiser's
+    next step finds in place (no gather copy)."""
+    slot = getattr(t, "_gdest", None)
+    if slot is None or t._g is not None or t.grad is not None:
+        return None
+    d, n = slot
+    base = d.base
+    # references: the slot's tuple, the group's list, ``d`` and the argument; the buffer:
+    # the group's attribute, the views' bases, ``base`` and the argument. Exact counts: any
+    # other count (another holder, or an interpreter that counts differently) means no.
+    if (base is None or d.shape != shape or d.dtype != dtype or sys.getrefcount(d) != 4
+            or sys.getrefcount(base) != n + 3):
+        return None
+    return d
 
 
 class LinearReLU(Function):

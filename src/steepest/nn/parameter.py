@@ -17,7 +17,10 @@ class Parameter(Tensor):
     non-float data (ints, lists of ints) is converted to float32.
     """
 
-    __slots__ = ()
+    #: ``(view, n)``: the flat optimiser buffer's gradient view for this parameter (and the
+    #: number of views of that buffer), where backward may write the gradient directly
+    #: (see ``steepest.optim._flat`` and ``landing``); unset until an optimiser plans it
+    __slots__ = ("_gdest",)
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
         super().__init__(data, dtype=dtype)

@@ -11,7 +11,9 @@ buffer and each ``Parameter.data`` is rebound to its view of it; the per-paramet
 arrays (``exp_avg``, ``momentum_buffer``, ...) likewise become views of flat state arrays,
 so ``optimizer.state``, ``state_dict`` and checkpoints look exactly as before. Gradients are
 copied into a flat gradient buffer, unless they already are its views (the captured step of
-:mod:`steepest.compile` writes them there directly).
+:mod:`steepest.compile` writes them there directly, and so does the eager backward of
+``Linear``/``LinearReLU`` for a Parameter whose gradient nobody else can see: each
+Parameter gets its view in a ``_gdest`` slot, see ``functional.layer._landing``).
 
 Every step re-checks, by identity, that the parameters' arrays and the state arrays are
 still the views made here; anything else (``load_state_dict``, a module's
@@ -58,6 +60,9 @@ class FlatGroup:
             self.views.append(v)
             self.gviews.append(self.grad[off:off + k].reshape(v.shape))
             off += k
+        for p, gv in zip(params, self.gviews):
+            if hasattr(type(p), "_gdest"):  # Parameters: backward may land the gradient here
+                p._gdest = (gv, len(params))
         self.pstates = pstates
         self.state: dict[str, Any] = {}
         self.sviews: dict[str, tuple[np.ndarray, list[np.ndarray]]] = {}
@@ -139,8 +144,10 @@ def _eligible(params: list[Tensor], pstates: list[dict[str, Any]],
 #: Eager steps copy each gradient into the flat buffer; that pass costs more than the
 #: per-tensor calls it saves once the tensors are large (measured: 0.8x for 784-100-10,
 #: 2.6-3.5x for ten 32- or 64-wide layers). So the eager path goes flat only for groups
-#: whose mean tensor size is at most this many elements; a caller whose gradients land in
-#: the flat buffer itself (the captured step) asks with ``force=True``.
+#: whose mean tensor size is at most this many elements, or whose gradients landed in the
+#: buffer (a larger group is tried flat once; if its gradients then do not land, this
+#: optimiser keeps such groups per tensor); a caller whose gradients land in the flat buffer
+#: itself (the captured step) asks with ``force=True``.
 MAX_MEAN_SIZE = 1 << 14
 
 
@@ -160,8 +167,14 @@ def plan(opt: Any, force: bool = False, need_grads: bool = True) -> list[FlatGro
                 if p.grad is None or type(p.grad.data) is not np.ndarray:
                     return None
         fg = cache[gi] if gi < len(cache) else None
+        big = not force and sum(p.data.size for p in params) > MAX_MEAN_SIZE * len(params)
+        if big and fg is not None and need_grads and not _landed(fg):
+            # Large tensors whose gradients did not land in the buffer (layers other than
+            # Linear, or a gradient someone holds): the copy would cost more than it saves.
+            opt.__dict__["_flat_no_big"] = True
+            return None
         if fg is None or not fg.intact(params, state):
-            if not force and sum(p.data.size for p in params) > MAX_MEAN_SIZE * len(params):
+            if big and opt.__dict__.get("_flat_no_big"):
                 return None
             pstates = []
             for i in range(start, start + len(params)):
@@ -179,6 +192,16 @@ def plan(opt: Any, force: bool = False, need_grads: bool = True) -> list[FlatGro
         start += len(params)
     del cache[len(opt.param_groups):]
     return out
+
+
+def _landed(fg: FlatGroup) -> bool:
+    """Every gradient of the group already is its view of the flat buffer (it was written
+    there by backward, see ``functional.layer._landing``): a step needs no copy."""
+    for p, gv in zip(fg.params, fg.gviews):
+        g = p.grad
+        if g is None or g.data is not gv:
+            return False
+    return True
 
 
 def gather(opt: Any, groups: list[FlatGroup]) -> None:
