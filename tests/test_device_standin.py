@@ -455,3 +455,13 @@ def test_the_shared_fixture_follows_the_environment(test_device):
     x = st.tensor([1.0, 2.0], device=test_device)
     assert x.device.type == st.device(test_device).type == ("cpu" if oracle.DEVICE is None
                                                             else "cuda")
+
+
+def test_scalar_backward_alternating_host_and_device(dev):
+    """The implicit root gradient (ones) is cached per device kind: a host backward first
+    must not hand a host array to a device graph, nor the reverse."""
+    for where in ("cpu", dev, "cpu", dev):
+        x = st.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)
+        (x.to(where) ** 2).sum().backward()
+        assert type(x.grad.data) is np.ndarray
+        np.testing.assert_array_equal(x.grad.data, 2 * x.data)

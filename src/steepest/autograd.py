@@ -386,7 +386,7 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
 # Read-only ones, one per (dtype, shape): the implicit gradient of a scalar output in a plain
 # backward (np.ones_like per call costs a microsecond). Read-only, so no backward can change
 # it in place, and a leaf that adopts it copies it first (see the end of run_backward).
-_ONES: dict[tuple[Any, tuple[int, ...]], np.ndarray] = {}
+_ONES: dict[tuple[Any, Any, tuple[int, ...]], Any] = {}
 
 
 def _root_grad(t: Tensor, g: Any, create: bool, where: str, shared: bool = False) -> Any:
@@ -398,7 +398,7 @@ def _root_grad(t: Tensor, g: Any, create: bool, where: str, shared: bool = False
             )
         if not shared:
             return _make(np.ones_like(t.data), False, None, 0) if create else np.ones_like(t.data)
-        key = (t.data.dtype, t.data.shape)
+        key = (type(t.data), t.data.dtype, t.data.shape)  # one per device kind too
         g = _ONES.get(key)
         if g is None:
             g = _ONES[key] = np.ones_like(t.data)
