@@ -243,20 +243,6 @@ def _dcols(g2c: np.ndarray, wm: np.ndarray, gm: Geom, out: np.ndarray) -> None:
                   out=out)
 
 
-def _col2im_taps(g2c: np.ndarray, wt: np.ndarray, gm: Geom, buf: np.ndarray,
-                 xp: np.ndarray) -> None:
-    """dx of one chunk (groups=1) tap by tap: one batched GEMM g·W_tᵀ for all kh·kw taps
-    lays the patch gradients out tap-major, (kh·kw, rows, C), so each slice-add into xp
-    runs over whole contiguous (OW, C) rows instead of C-long pieces (2x faster col2im
-    for config C's second layer). ``wt`` is the weight as (kh·kw, O, C)."""
-    m = xp.shape[0]
-    d = buf.reshape(-1)[:wt.shape[0] * len(g2c) * gm.c].reshape(wt.shape[0], len(g2c), gm.c)
-    np.matmul(g2c, wt, out=d)
-    for t in range(wt.shape[0]):
-        rs, cs = gm.slices(*divmod(t, gm.kw))
-        xp[:, rs, cs] += d[t].reshape(m, gm.oh, gm.ow, gm.c)
-
-
 def _dw_chunk(g2c: np.ndarray, cols: np.ndarray, gm: Geom) -> np.ndarray:
     """One chunk's share of dW as (g, O/g, K)."""
     if gm.g == 1:
@@ -283,10 +269,6 @@ def _grads(g2: np.ndarray, x: Any, wm: Any, gm: Geom, n: int, dtype: Any, need_w
     gw = gb = None
     xp = _padded_grad(gm, n, dtype) if need_x else None
     gbuf = None if relu_y is None else np.empty((ws.step * ohw, gm.o), dtype=g2.dtype)
-    taps = need_x and gm.g == 1 and not gm.tiles
-    if taps:
-        k = gm.kh * gm.kw
-        wt = np.ascontiguousarray(wm[0].reshape(k, gm.c, gm.o).transpose(0, 2, 1))
     for s, e in ws.chunks(n):
         g2c = g2[s * ohw:e * ohw]
         if relu_y is not None:
@@ -299,11 +281,8 @@ def _grads(g2: np.ndarray, x: Any, wm: Any, gm: Geom, n: int, dtype: Any, need_w
             gw = part if gw is None else np.add(gw, part, out=gw)
         if need_x:
             cols = ws.cols(e - s)
-            if taps:
-                _col2im_taps(g2c, wt, gm, cols, xp[s:e])
-            else:
-                _dcols(g2c, wm, gm, cols)
-                _col2im_into(cols, gm, xp[s:e])
+            _dcols(g2c, wm, gm, cols)
+            _col2im_into(cols, gm, xp[s:e])
     return (_wshape(gw, gm) if need_w else None), (_unpad(xp, gm) if need_x else None), gb
 
 
