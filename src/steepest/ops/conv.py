@@ -3,11 +3,13 @@ im2col/col2im as public ops (unfold/fold).
 
 The API is NCHW like PyTorch; inside, activations live in NHWC memory. The forward is
 im2col (one copy out of a strided view of the padded input, ordered (N, OH, OW, kh, kw, C)
-so the innermost axis reads contiguous channels) followed by one GEMM whose (N·OH·OW, O)
+so the innermost axis reads contiguous channels) followed by a GEMM whose (N·OH·OW, O)
 result *is* the NHWC output: it is returned as an NCHW-shaped transposed view, so no
 layout transpose is ever copied on the hot path and the next layer's im2col reads it as it
 lies. The backward is two GEMMs (dW = gᵀ·cols, dcols = g·W) and col2im as kh·kw strided
-slice-adds (never ``np.add.at``).
+slice-adds (never ``np.add.at``). All of it runs a chunk of the batch at a time through one
+reused workspace (:data:`WORKSPACE_BYTES`): no full-batch patch matrix is ever built, and
+none is kept from forward to backward.
 
 Second derivatives: the three functions are the three faces of one bilinear map
 B(x, w) = conv(x, w). Each one's backward is written with the other two, so a backward
@@ -107,14 +109,6 @@ def _patch_view(x: np.ndarray, gm: Geom) -> np.ndarray:
                                s_w * gm.dw, s_c), writeable=False)
 
 
-def im2col(x: np.ndarray, gm: Geom) -> np.ndarray:
-    """Patches of x as a (g, N·OH·OW, kh·kw·C/g) C-contiguous array (one copy)."""
-    rows = x.shape[0] * gm.oh * gm.ow
-    if _is_pointwise(gm):
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(1, rows, gm.c)
-    return np.ascontiguousarray(_patch_view(x, gm)).reshape(gm.g, rows, -1)
-
-
 def _chunk(gm: Geom, n: int, itemsize: int) -> int:
     """Samples per workspace chunk: their patches and their output-gradient rows."""
     per = gm.oh * gm.ow * (gm.kh * gm.kw * gm.c + gm.o) * itemsize
@@ -187,15 +181,6 @@ def _padded_grad(gm: Geom, n: int, dtype: Any) -> np.ndarray:
 def _unpad(xp: np.ndarray, gm: Geom) -> np.ndarray:
     """The padded NHWC buffer as the (N, C, H, W) view of its interior."""
     return xp[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(0, 3, 1, 2)
-
-
-def col2im(cols: np.ndarray, gm: Geom, n: int) -> np.ndarray:
-    """The adjoint of :func:`im2col`: patches summed back into an (N, C, H, W) array (an
-    NCHW view of NHWC memory). kh·kw strided slice-adds; one strided copy when windows
-    tile."""
-    xp = _padded_grad(gm, n, cols.dtype)
-    _col2im_into(cols, gm, xp)
-    return _unpad(xp, gm)
 
 
 def _wmat(w: np.ndarray, gm: Geom) -> np.ndarray:
