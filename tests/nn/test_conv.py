@@ -228,3 +228,9 @@ def test_conv2d_keeps_no_patch_matrix():
     assert held < out + patches / 8, (held, out)
     # output, its gradient, dx and one workspace; the patches would add 7.2 MB
     assert peak < 2 * out + x.data.nbytes + ops_conv.WORKSPACE_BYTES + patches / 8, peak
+
+
+def test_conv2d_empty_batch_matches_torch():
+    x, w, b = _randn(0, 4, 6, 6), _randn(3, 4, 3, 3, seed=1), _randn(3, seed=2)
+    check(lambda x, w, b: F.conv2d_relu(x, w, b, padding=1),
+          lambda x, w, b: tF.relu(tF.conv2d(x, w, b, padding=1)), [x, w, b])

@@ -268,6 +268,9 @@ def _grads(g2: np.ndarray, x: Any, wm: Any, gm: Geom, n: int, dtype: Any, need_w
             cols = ws.cols(e - s)
             _dcols(g2c, wm, gm, cols)
             _col2im_into(cols, gm, xp[s:e])
+    if n == 0:  # an empty batch: no chunks, zero gradients
+        gw = np.zeros((gm.g, gm.o // gm.g, gm.kh * gm.kw * (gm.c // gm.g)), dtype=dtype)
+        gb = np.zeros(gm.o, dtype=g2.dtype) if need_b else None
     return (_wshape(gw, gm) if need_w else None), (_unpad(xp, gm) if need_x else None), gb
 
 
