@@ -168,3 +168,69 @@ def test_conv_errors_name_the_layer_and_shapes():
             np.zeros((1, 2, 4, 4), np.float32))
     with pytest.raises(ValueError, match=r"Conv1d\(2, 4.*2 channels.*\(1, 3, 9\)"):
         st.nn.Conv1d(2, 4, 3)(np.zeros((1, 3, 9), np.float32))
+
+
+# -- the chunked im2col workspace -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ws", [1, 4 * 8 * 7 * 9 * 4 * 2])  # one sample a chunk; 2+2+1
+@pytest.mark.parametrize("c,o,k,kw", [(4, 6, 3, dict(padding=1)),
+                                      (4, 6, 3, dict(stride=2, dilation=(1, 2))),
+                                      (4, 6, 3, dict(groups=2, padding=(0, 1))),
+                                      (4, 6, (2, 3), dict(stride=(2, 3))),
+                                      (4, 6, 1, dict()),
+                                      (4, 4, 3, dict(groups=4, padding=1))])
+def test_conv2d_workspace_chunks_match_torch(monkeypatch, ws, c, o, k, kw):
+    """A workspace smaller than the batch's patches: the forward, dW, dx and the second
+    derivatives are assembled chunk by chunk (an uneven last chunk included)."""
+    from steepest.ops import conv as ops_conv
+
+    monkeypatch.setattr(ops_conv, "WORKSPACE_BYTES", ws)
+    k = (k, k) if isinstance(k, int) else k
+    g = kw.get("groups", 1)
+    x, w, b = _randn(5, c, 8, 9), _randn(o, c // g, *k, seed=1), _randn(o, seed=2)
+    check(lambda x, w, b: F.conv2d_relu(x, w, b, **kw),
+          lambda x, w, b: tF.relu(tF.conv2d(x, w, b, **kw)), [x, w, b], second_order=True)
+    check(lambda x, w, b: F.conv2d(x, w, b, **kw), lambda x, w, b: tF.conv2d(x, w, b, **kw),
+          [a.astype(np.float32) for a in (x, w, b)])
+
+
+def test_conv_transpose2d_workspace_chunks_match_torch(monkeypatch):
+    from steepest.ops import conv as ops_conv
+
+    monkeypatch.setattr(ops_conv, "WORKSPACE_BYTES", 1)
+    x, w = _randn(3, 4, 5, 4), _randn(4, 3, 3, 2, seed=1)
+    kw = dict(stride=2, padding=1, output_padding=1)
+    check(lambda x, w: F.conv_transpose2d(x, w, **kw),
+          lambda x, w: tF.conv_transpose2d(x, w, **kw), [x, w], second_order=True)
+
+
+def test_conv2d_keeps_no_patch_matrix():
+    """Memory: neither the graph nor a training step's peak holds the whole batch's im2col
+    patches (7.2 MB here; the workspace is capped at WORKSPACE_BYTES)."""
+    import tracemalloc
+
+    from steepest.ops import conv as ops_conv
+
+    x = st.Tensor(_randn(64, 16, 16, 16, dtype=np.float32), requires_grad=True)
+    conv = st.nn.Conv2d(16, 16, 3)
+    patches, out = 64 * 14 * 14 * 16 * 9 * 4, 64 * 16 * 14 * 14 * 4
+    assert ops_conv.WORKSPACE_BYTES < patches / 1.5
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        y = conv(x)
+        held = tracemalloc.get_traced_memory()[0] - base
+        y.sum().backward()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert held < out + patches / 8, (held, out)
+    # output, its gradient, dx and one workspace; the patches would add 7.2 MB
+    assert peak < 2 * out + x.data.nbytes + ops_conv.WORKSPACE_BYTES + patches / 8, peak
+
+
+def test_conv2d_empty_batch_matches_torch():
+    x, w, b = _randn(0, 4, 6, 6), _randn(3, 4, 3, 3, seed=1), _randn(3, seed=2)
+    check(lambda x, w, b: F.conv2d_relu(x, w, b, padding=1),
+          lambda x, w, b: tF.relu(tF.conv2d(x, w, b, padding=1)), [x, w, b])

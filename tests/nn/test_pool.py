@@ -129,3 +129,21 @@ def test_pool_errors():
         F.interpolate(np.zeros((1, 1, 6), np.float32), size=3, mode="bilinear")
     with pytest.raises(TypeError, match="avg_pool2d: input must be floating point"):
         F.avg_pool2d(np.zeros((1, 1, 4, 4), np.int64), 2)
+
+
+@pytest.mark.parametrize("kw", POOLS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_max_pool2d_plain_backward_ties(kw, dtype):
+    """The plain backward (one pass over the taps, no winners array) against torch and
+    against the create_graph path, on tied inputs (the first maximum takes the gradient)."""
+    x = _tied(2, 3, 7, 8).astype(dtype)
+    check(lambda x: F.max_pool2d(x, **kw), lambda x: tF.max_pool2d(x, **kw), [x])
+    g = np.random.default_rng(1).standard_normal(tF.max_pool2d(torch.tensor(x), **kw).shape)
+    grads = []
+    for create in (False, True):
+        t = st.Tensor(x, requires_grad=True)
+        (F.max_pool2d(t, **kw) * st.Tensor(g.astype(dtype))).sum().backward(
+            create_graph=create)
+        grads.append(t.grad.data if isinstance(t.grad, st.Tensor) else t.grad)
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert grads[0].dtype == dtype

@@ -3,11 +3,13 @@ im2col/col2im as public ops (unfold/fold).
 
 The API is NCHW like PyTorch; inside, activations live in NHWC memory. The forward is
 im2col (one copy out of a strided view of the padded input, ordered (N, OH, OW, kh, kw, C)
-so the innermost axis reads contiguous channels) followed by one GEMM whose (N·OH·OW, O)
+so the innermost axis reads contiguous channels) followed by a GEMM whose (N·OH·OW, O)
 result *is* the NHWC output: it is returned as an NCHW-shaped transposed view, so no
 layout transpose is ever copied on the hot path and the next layer's im2col reads it as it
 lies. The backward is two GEMMs (dW = gᵀ·cols, dcols = g·W) and col2im as kh·kw strided
-slice-adds (never ``np.add.at``).
+slice-adds (never ``np.add.at``). All of it runs a chunk of the batch at a time through one
+reused workspace (:data:`WORKSPACE_BYTES`): no full-batch patch matrix is ever built, and
+none is kept from forward to backward.
 
 Second derivatives: the three functions are the three faces of one bilinear map
 B(x, w) = conv(x, w). Each one's backward is written with the other two, so a backward
@@ -86,33 +88,77 @@ def _nhwc_padded(x: np.ndarray, gm: Geom, fill: float = 0.0) -> np.ndarray:
     return xp
 
 
-def im2col(x: np.ndarray, gm: Geom) -> np.ndarray:
-    """Patches of x as a (g, N·OH·OW, kh·kw·C/g) C-contiguous array (one copy)."""
-    n = x.shape[0]
-    g, cg = gm.g, gm.c // gm.g
-    rows = n * gm.oh * gm.ow
-    if (gm.kh == 1 and gm.kw == 1 and gm.sh == 1 and gm.sw == 1 and not gm.padded
-            and g == 1):
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(1, rows, gm.c)
+#: Bytes of the one im2col workspace a convolution fills and reuses, chunk by chunk of the
+#: batch, instead of materialising the patches of the whole batch (config C's second layer:
+#: 17.8 MB of patches at batch 128). 4 MiB keeps each chunk's GEMM large and in cache.
+WORKSPACE_BYTES = 4 << 20
+
+
+def _is_pointwise(gm: Geom) -> bool:
+    return (gm.kh == 1 and gm.kw == 1 and gm.sh == 1 and gm.sw == 1 and not gm.padded
+            and gm.g == 1)
+
+
+def _patch_view(x: np.ndarray, gm: Geom) -> np.ndarray:
+    """The patches of x as a read-only strided view (g, N, OH, OW, kh, kw, C/g)."""
+    n, cg = x.shape[0], gm.c // gm.g
     xp = _nhwc_padded(x, gm)
     s_n, s_h, s_w, s_c = xp.strides
-    view = as_strided(xp, shape=(g, n, gm.oh, gm.ow, gm.kh, gm.kw, cg),
+    return as_strided(xp, shape=(gm.g, n, gm.oh, gm.ow, gm.kh, gm.kw, cg),
                       strides=(s_c * cg, s_n, s_h * gm.sh, s_w * gm.sw, s_h * gm.dh,
                                s_w * gm.dw, s_c), writeable=False)
-    return np.ascontiguousarray(view).reshape(g, rows, gm.kh * gm.kw * cg)
 
 
-def col2im(cols: np.ndarray, gm: Geom, n: int) -> np.ndarray:
-    """The adjoint of :func:`im2col`: patches summed back into an (N, C, H, W) array (an
-    NCHW view of NHWC memory). kh·kw strided slice-adds; a reshape when windows tile."""
+def _chunk(gm: Geom, n: int, itemsize: int) -> int:
+    """Samples per workspace chunk: their patches and their output-gradient rows."""
+    per = gm.oh * gm.ow * (gm.kh * gm.kw * gm.c + gm.o) * itemsize
+    return max(1, min(n, WORKSPACE_BYTES // max(per, 1)))
+
+
+class _Workspace:
+    """One (g, rows, kh·kw·C/g) buffer for a chunk of samples, filled in turn by im2col of
+    each chunk or by the patch gradients of each chunk (the two never overlap in time)."""
+
+    __slots__ = ("gm", "step", "buf")
+
+    def __init__(self, gm: Geom, n: int, dtype: Any) -> None:
+        self.gm = gm
+        self.step = _chunk(gm, n, np.dtype(dtype).itemsize)
+        self.buf = np.empty(0, dtype=dtype)  # allocated on first use (a 1x1 needs none)
+
+    def chunks(self, n: int) -> Any:
+        return ((s, min(s + self.step, n)) for s in range(0, n, self.step))
+
+    def cols(self, m: int) -> np.ndarray:
+        """The workspace as the (g, m·OH·OW, K) patch matrix of m samples."""
+        gm = self.gm
+        k = gm.kh * gm.kw * (gm.c // gm.g)
+        if not self.buf.size:
+            self.buf = np.empty(gm.g * self.step * gm.oh * gm.ow * k, dtype=self.buf.dtype)
+        return self.buf[:gm.g * m * gm.oh * gm.ow * k].reshape(gm.g, m * gm.oh * gm.ow, k)
+
+    def im2col(self, x: np.ndarray) -> np.ndarray:
+        """Patches of the samples x into the workspace (no copy for a 1x1 convolution of
+        NHWC memory)."""
+        gm, m = self.gm, x.shape[0]
+        if _is_pointwise(gm):
+            return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(1, -1, gm.c)
+        cols = self.cols(m)
+        np.copyto(cols.reshape(gm.g, m, gm.oh, gm.ow, gm.kh, gm.kw, -1), _patch_view(x, gm))
+        return cols
+
+
+def _col2im_into(cols: np.ndarray, gm: Geom, xp: np.ndarray) -> None:
+    """Add patches (g, n·OH·OW, K) into the padded NHWC buffer xp (n, Hp, Wp, C); when the
+    windows tile, assign (xp may then be uninitialised)."""
+    n = xp.shape[0]
     g, cg = gm.g, gm.c // gm.g
     c6 = cols.reshape(g, n, gm.oh, gm.ow, gm.kh, gm.kw, cg)
     if gm.tiles:
         # (g, N, OH, OW, kh, kw, Cg) -> (N, OH, kh, OW, kw, g, Cg): every pixel once
-        out = np.ascontiguousarray(c6.transpose(1, 2, 4, 3, 5, 0, 6))
-        return out.reshape(n, gm.h, gm.w, gm.c).transpose(0, 3, 1, 2)
-    hp, wp = gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr
-    xp = np.zeros((n, hp, wp, gm.c), dtype=cols.dtype)
+        xp.reshape(n, gm.oh, gm.kh, gm.ow, gm.kw, g, cg)[...] = c6.transpose(1, 2, 4, 3, 5,
+                                                                             0, 6)
+        return
     if g == 1:
         c5 = c6[0]
         for i in range(gm.kh):
@@ -120,13 +166,21 @@ def col2im(cols: np.ndarray, gm: Geom, n: int) -> np.ndarray:
                 rs, cs = gm.slices(i, j)
                 xp[:, rs, cs] += c5[:, :, :, i, j]
     else:
-        xg = xp.reshape(n, hp, wp, g, cg)
+        xg = xp.reshape(n, xp.shape[1], xp.shape[2], g, cg)
         for i in range(gm.kh):
             for j in range(gm.kw):
                 rs, cs = gm.slices(i, j)
                 xg[:, rs, cs] += c6[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)
-    xp = xp[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w]
-    return xp.transpose(0, 3, 1, 2)
+
+
+def _padded_grad(gm: Geom, n: int, dtype: Any) -> np.ndarray:
+    shape = (n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, gm.c)
+    return np.empty(shape, dtype=dtype) if gm.tiles else np.zeros(shape, dtype=dtype)
+
+
+def _unpad(xp: np.ndarray, gm: Geom) -> np.ndarray:
+    """The padded NHWC buffer as the (N, C, H, W) view of its interior."""
+    return xp[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(0, 3, 1, 2)
 
 
 def _wmat(w: np.ndarray, gm: Geom) -> np.ndarray:
@@ -143,27 +197,86 @@ def _gmat(gy: np.ndarray, gm: Geom) -> np.ndarray:
     return np.ascontiguousarray(gy.transpose(0, 2, 3, 1)).reshape(-1, gm.o)
 
 
-def _forward(cols: np.ndarray, wm: np.ndarray, gm: Geom, n: int, b: Any, relu: bool
-             ) -> np.ndarray:
-    if gm.g == 1:
-        y = cols[0] @ wm[0]
-    else:
-        y = np.matmul(cols, wm).transpose(1, 0, 2).reshape(cols.shape[1], gm.o)
-    if b is not None:
-        y += b
-    if relu:
-        np.maximum(y, 0, out=y)
+def _forward(x: np.ndarray, wm: np.ndarray, gm: Geom, b: Any, relu: bool) -> np.ndarray:
+    """conv(x) (+ b) (ReLU), one workspace chunk of samples at a time: each chunk's GEMM
+    writes its rows of the (N·OH·OW, O) = NHWC output, and bias and ReLU run on them while
+    they are still in cache."""
+    n, ohw = x.shape[0], gm.oh * gm.ow
+    dtype = np.result_type(x.dtype, wm.dtype)
+    y = np.empty((n * ohw, gm.o), dtype=dtype)
+    ws = _Workspace(gm, n, dtype)
+    for s, e in ws.chunks(n):
+        cols, yc = ws.im2col(x[s:e]), y[s * ohw:e * ohw]
+        if gm.g == 1:
+            np.matmul(cols[0], wm[0], out=yc)
+        else:
+            yc[...] = np.matmul(cols, wm).transpose(1, 0, 2).reshape(-1, gm.o)
+        if b is not None:
+            yc += b
+        if relu:
+            np.maximum(yc, 0, out=yc)
     return y.reshape(n, gm.oh, gm.ow, gm.o).transpose(0, 3, 1, 2)
 
 
-def _input_grad(g2: np.ndarray, wm: np.ndarray, gm: Geom, n: int) -> np.ndarray:
+def _dcols(g2c: np.ndarray, wm: np.ndarray, gm: Geom, out: np.ndarray) -> None:
+    """Patch gradients of one chunk, g·Wᵀ, into ``out`` (g, rows, K)."""
     if gm.g == 1:
-        dcols = (g2 @ wm[0].T)[None]
+        np.matmul(g2c, wm[0].T, out=out[0])
     else:
         og = gm.o // gm.g
-        g3 = np.ascontiguousarray(g2.reshape(-1, gm.g, og).transpose(1, 0, 2))
-        dcols = np.matmul(g3, wm.transpose(0, 2, 1))
-    return col2im(dcols, gm, n)
+        np.matmul(g2c.reshape(-1, gm.g, og).transpose(1, 0, 2), wm.transpose(0, 2, 1),
+                  out=out)
+
+
+def _dw_chunk(g2c: np.ndarray, cols: np.ndarray, gm: Geom) -> np.ndarray:
+    """One chunk's share of dW as (g, O/g, K)."""
+    if gm.g == 1:
+        return _at_b(g2c, cols[0])[None]
+    return np.matmul(g2c.reshape(-1, gm.g, gm.o // gm.g).transpose(1, 2, 0), cols)
+
+
+def _wshape(gw: np.ndarray, gm: Geom) -> np.ndarray:
+    """(g, O/g, kh·kw·C/g) in im2col order as the (O, C/g, kh, kw) weight gradient."""
+    g, cg, og = gm.g, gm.c // gm.g, gm.o // gm.g
+    gw = gw.reshape(g, og, gm.kh, gm.kw, cg).transpose(0, 1, 4, 2, 3)
+    return np.ascontiguousarray(gw).reshape(gm.o, cg, gm.kh, gm.kw)
+
+
+def _grads(g2: np.ndarray, x: Any, wm: Any, gm: Geom, n: int, dtype: Any, need_w: bool,
+           need_x: bool, need_b: bool = False, relu_y: Any = None) -> tuple[Any, Any, Any]:
+    """dW (from x and g), dx (from g and W) and db, sharing one workspace chunk by chunk:
+    a chunk's patches give its share of dW, then the same buffer takes its patch
+    gradients, which col2im adds into dx. No full-batch patch matrix is ever held, and
+    the ReLU mask (``relu_y``: the (N·OH·OW, O) output) is applied a chunk at a time too,
+    into a chunk-sized buffer rather than a copy of the whole gradient."""
+    ohw = gm.oh * gm.ow
+    ws = _Workspace(gm, n, dtype)
+    gw = gb = None
+    xp = _padded_grad(gm, n, dtype) if need_x else None
+    gbuf = None if relu_y is None else np.empty((ws.step * ohw, gm.o), dtype=g2.dtype)
+    for s, e in ws.chunks(n):
+        g2c = g2[s * ohw:e * ohw]
+        if relu_y is not None:
+            g2c = np.multiply(g2c, relu_y[s * ohw:e * ohw] > 0, out=gbuf[:len(g2c)])
+        if need_b:
+            part = g2c.sum(axis=0)
+            gb = part if gb is None else np.add(gb, part, out=gb)
+        if need_w:
+            part = _dw_chunk(g2c, ws.im2col(x[s:e]), gm)
+            gw = part if gw is None else np.add(gw, part, out=gw)
+        if need_x:
+            cols = ws.cols(e - s)
+            _dcols(g2c, wm, gm, cols)
+            _col2im_into(cols, gm, xp[s:e])
+    if n == 0:  # an empty batch: no chunks, zero gradients
+        gw = np.zeros((gm.g, gm.o // gm.g, gm.kh * gm.kw * (gm.c // gm.g)), dtype=dtype)
+        gb = np.zeros(gm.o, dtype=g2.dtype) if need_b else None
+    return (_wshape(gw, gm) if need_w else None), (_unpad(xp, gm) if need_x else None), gb
+
+
+def _input_grad(g2: np.ndarray, wm: np.ndarray, gm: Geom, n: int) -> np.ndarray:
+    dtype = np.result_type(g2.dtype, wm.dtype)
+    return _grads(g2, None, wm, gm, n, dtype, False, True)[1]
 
 
 def _at_b(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -185,34 +298,26 @@ def _at_b(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a.T @ b if m >= n else (b.T @ a).T
 
 
-def _weight_grad(g2: np.ndarray, cols: np.ndarray, gm: Geom) -> np.ndarray:
-    g, cg, og = gm.g, gm.c // gm.g, gm.o // gm.g
-    if g == 1:
-        gw = _at_b(g2, cols[0])[None]
-    else:
-        g3 = g2.reshape(-1, g, og).transpose(1, 2, 0)
-        gw = np.matmul(g3, cols)
-    gw = gw.reshape(g, og, gm.kh, gm.kw, cg).transpose(0, 1, 4, 2, 3)
-    return np.ascontiguousarray(gw).reshape(gm.o, cg, gm.kh, gm.kw)
+def _weight_grad(g2: np.ndarray, x: np.ndarray, gm: Geom) -> np.ndarray:
+    dtype = np.result_type(g2.dtype, x.dtype)
+    return _grads(g2, x, None, gm, x.shape[0], dtype, True, False)[0]
 
 
 class Conv2d(Function):
-    """y = conv(x, w) + b, optionally followed by ReLU in the same node."""
+    """y = conv(x, w) + b, optionally followed by ReLU in the same node. Nothing but the
+    inputs is kept for backward: the patches are rebuilt there, chunk by chunk."""
 
-    __slots__ = ("gm", "relu", "cols")
-    has_buffers = True
+    __slots__ = ("gm", "relu")
 
     def __init__(self, gm: Geom, relu: bool = False) -> None:
-        self.gm, self.relu, self.cols = gm, relu, None
+        self.gm, self.relu = gm, relu
 
     @property
     def name(self) -> str:
         return "conv2d_relu" if self.relu else "conv2d"
 
     def forward(self, x, w, b=None):
-        cols = im2col(x, self.gm)
-        self.cols = cols  # reused by dW in a plain backward
-        return _forward(cols, _wmat(w, self.gm), self.gm, x.shape[0], b, self.relu)
+        return _forward(x, _wmat(w, self.gm), self.gm, b, self.relu)
 
     def backward(self, gy, y, x, w, b=None):
         gm = self.gm
@@ -225,31 +330,12 @@ class Conv2d(Function):
             gw = ConvWeightGrad(gm)(x, gy) if need_w else None
             gb = gy.sum(axis=(0, 2, 3)) if need_b else None
         else:
-            g2 = _gmat(gy, gm)
-            if self.relu:  # in place only on our own copy: a view of gy is others' too
-                mask = _gmat(y, gm) > 0
-                if np.may_share_memory(g2, gy):
-                    g2 = g2 * mask
-                else:
-                    np.multiply(g2, mask, out=g2)
-                del mask
-            gw = gb = None
-            if need_w:
-                cols = self.cols if self.cols is not None else im2col(x, gm)
-                gw = _weight_grad(g2, cols, gm)
-                del cols
-            if need_b:
-                gb = g2.sum(axis=0)
-            # dW is done: the patches go before dx allocates its own (a second backward,
-            # under retain_graph, recomputes them from x)
-            self.cols = None
-            gx = _input_grad(g2, _wmat(w, gm), gm, x.shape[0]) if need_x else None
+            gw, gx, gb = _grads(_gmat(gy, gm), x, _wmat(w, gm), gm, x.shape[0],
+                                np.result_type(gy.dtype, x.dtype), need_w, need_x, need_b,
+                                _gmat(y, gm) if self.relu else None)
         if b is None:
             return gx, gw
         return gx, gw, gb
-
-    def release(self):
-        self.cols = None
 
 
 class ConvInputGrad(Function):
@@ -288,7 +374,7 @@ class ConvWeightGrad(Function):
         return "conv2d_weight_grad"
 
     def forward(self, x, gy):
-        return _weight_grad(_gmat(gy, self.gm), im2col(x, self.gm), self.gm)
+        return _weight_grad(_gmat(gy, self.gm), x, self.gm)
 
     def backward(self, ggw, y, x, gy):
         gm = self.gm

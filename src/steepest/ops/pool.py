@@ -54,6 +54,46 @@ def _winners(xp: np.ndarray, y: np.ndarray, gm: Geom) -> np.ndarray:
     return win
 
 
+def _grad_buffer(gm: Geom, n: int, c: int, dtype: Any) -> np.ndarray:
+    """The padded NHWC input gradient: zeros, or (disjoint windows, each pixel written at
+    most once) uninitialised but for the rows and columns no window reads."""
+    if gm.disjoint:
+        gp = np.empty((n, gm.h, gm.w, c), dtype=dtype)
+        gp[:, gm.oh * gm.kh:] = 0
+        gp[:, :, gm.ow * gm.kw:] = 0
+        return gp
+    return np.zeros((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c), dtype=dtype)
+
+
+def _first_max_scatter(xp: np.ndarray, yt: np.ndarray, gy: np.ndarray, gm: Geom
+                       ) -> np.ndarray:
+    """The plain max-pool backward in one pass over the taps, without a winners array:
+    tap t takes the gradient where it equals the max and no earlier tap did (``taken``);
+    the last tap takes what is left, as :func:`_winners` does."""
+    gt = gy.transpose(0, 2, 3, 1)
+    gp = _grad_buffer(gm, gt.shape[0], gt.shape[3], gy.dtype)
+    k = gm.kh * gm.kw
+    taken = None
+    for t in range(k):
+        rs, cs = gm.slices(*divmod(t, gm.kw))
+        if t == k - 1:
+            m = ~taken if taken is not None else np.ones(yt.shape, dtype=bool)
+        else:
+            m = xp[:, rs, cs] == yt
+            if taken is None:
+                taken = m.copy()
+            else:
+                np.greater(m, taken, out=m)  # m and not taken
+                taken |= m
+        if gm.disjoint:
+            np.multiply(gt, m, out=gp[:, rs, cs])
+        else:
+            gp[:, rs, cs] += gt * m
+    if gm.disjoint:
+        return gp.transpose(0, 3, 1, 2)
+    return gp[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(0, 3, 1, 2)
+
+
 class MaxPool2d(Function):
     __slots__ = ("gm", "xp", "win")
     has_buffers = True
@@ -84,7 +124,9 @@ class MaxPool2d(Function):
         return np.ascontiguousarray((h * gm.w + w).transpose(0, 3, 1, 2))
 
     def backward(self, gy, y, x):
-        return MaxPoolScatter(self.gm, self.winners(_data(y)))(gy)
+        if isinstance(gy, Tensor) or self.win is not None:  # create_graph, or indices
+            return MaxPoolScatter(self.gm, self.winners(_data(y)))(gy)
+        return _first_max_scatter(self.xp, _data(y).transpose(0, 2, 3, 1), gy, self.gm)
 
     def release(self):
         self.xp = self.win = None
@@ -102,15 +144,12 @@ class MaxPoolScatter(Function):
         gm, win = self.gm, self.win
         gt = gy.transpose(0, 2, 3, 1)
         n, c = gt.shape[0], gt.shape[3]
+        gp = _grad_buffer(gm, n, c, gy.dtype)
         if gm.disjoint:  # every input pixel in at most one window: assign, do not add
-            gp = np.empty((n, gm.h, gm.w, c), dtype=gy.dtype)
-            gp[:, gm.oh * gm.kh:] = 0
-            gp[:, :, gm.ow * gm.kw:] = 0
             for t in range(gm.kh * gm.kw):
                 rs, cs = gm.slices(*divmod(t, gm.kw))
                 np.multiply(gt, win == t, out=gp[:, rs, cs])
             return gp.transpose(0, 3, 1, 2)
-        gp = np.zeros((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c), dtype=gy.dtype)
         for t in range(gm.kh * gm.kw):
             rs, cs = gm.slices(*divmod(t, gm.kw))
             gp[:, rs, cs] += gt * (win == t)
