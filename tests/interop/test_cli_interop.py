@@ -76,3 +76,21 @@ epochs = 2
         ea.Reload()
         assert ea.Scalars("hparam/score")[0].value == pytest.approx(scores[i], rel=1e-6)
         assert "epoch/val_accuracy" in ea.Tags()["scalars"]
+
+
+def test_cnn_run_tensorboard_graph_and_export(tmp_path, capsys):
+    """A CNN's first layer unflattens flat pixels: the graph and the export size their input
+    from it (not from the dense head)."""
+    run = tmp_path / "cnn"
+    assert main(["train", "--dataset", "mnist-small", "--model", "cnn", "--epochs", "1",
+                 "--batch-size", "200", "--quiet", "--out", str(run), "--tensorboard"]) == 0
+    ea = EventAccumulator(str(run / "tensorboard"))
+    ea.Reload()
+    assert "Conv" in {n.op for n in ea.Graph().node}
+    onnx_path = tmp_path / "cnn.onnx"
+    assert main(["export", str(run), str(onnx_path)]) == 0
+    capsys.readouterr()
+    x = np.random.default_rng(1).random((5, 784)).astype(np.float32)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    logits = sess.run(None, {"input": x})[0]
+    np.testing.assert_array_equal(logits.argmax(axis=1), predict_saved(run, x))

@@ -27,12 +27,12 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .. import nn
-    from ..pipeline import load_model
+    from ..pipeline import load_model, model_n_in
     from ..tensor import Tensor
     from . import export
 
     model, cfg, scaler, task = load_model(args.model)
-    n_in = model[0].in_features
+    n_in = model_n_in(model)
     dtype = np.dtype(cfg.dtype)
     if scaler is not None:
         shift = Tensor(np.asarray(scaler.mean_, dtype=dtype))

@@ -62,6 +62,17 @@ def _numeric(logs: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def _input_width(model: Any) -> int | None:
+    """Features per sample of a Sequential model (a CNN's first layer unflattens them), or
+    None when it cannot be told without an example."""
+    import math
+
+    first = next(iter(model.children()), None) if hasattr(model, "children") else None
+    if hasattr(first, "unflattened_size"):
+        return math.prod(first.unflattened_size)
+    return getattr(first, "in_features", None)
+
+
 class TensorBoard(Callback):
     """Write TensorBoard event files under ``log_dir`` during ``fit``.
 
@@ -103,10 +114,11 @@ class TensorBoard(Callback):
 
         example = self.example_input
         if isinstance(example, str) and example == "auto":
-            first = next((m for m in model.modules() if hasattr(m, "in_features")), None)
-            if first is None or importlib.util.find_spec("onnx") is None:
+            n_in = _input_width(model)
+            if n_in is None or importlib.util.find_spec("onnx") is None:
                 return
-            example = np.zeros((2, first.in_features), dtype=first.weight.data.dtype)
+            dtype = next(iter(model.parameters())).data.dtype
+            example = np.zeros((2, n_in), dtype=dtype)
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "model.onnx")
             export(model, example, path)
