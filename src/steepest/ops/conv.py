@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function
+from ..backend import array_module
 from ..tensor import Tensor
 
 
@@ -73,6 +74,20 @@ class Geom:
                 and self.ow * self.kw == self.w)
 
 
+def _contig(a: Any) -> Any:
+    """np.ascontiguousarray by ``a``'s own module (the NumPy one does not dispatch)."""
+    if type(a) is np.ndarray:
+        return np.ascontiguousarray(a)
+    return array_module(a).ascontiguousarray(a)
+
+
+def _strided(x: Any, shape: tuple[int, ...], strides: tuple[int, ...]) -> Any:
+    """A read-only strided view of ``x``, by its own module (CuPy has no writeable=)."""
+    if type(x) is np.ndarray:
+        return as_strided(x, shape=shape, strides=strides, writeable=False)
+    return array_module(x).lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
 def _nhwc_padded(x: np.ndarray, gm: Geom, fill: float = 0.0) -> np.ndarray:
     """x (N, C, H, W) as an (N, Hp, Wp, C) array: a transposed view when there is no
     padding, else one copy into a zero (or ``fill``) buffer."""
@@ -80,8 +95,8 @@ def _nhwc_padded(x: np.ndarray, gm: Geom, fill: float = 0.0) -> np.ndarray:
     if not gm.padded:
         return xt
     n = x.shape[0]
-    xp = np.full((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, x.shape[1]), fill,
-                 dtype=x.dtype)
+    xp = np.full_like(x, fill, shape=(n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr,
+                                      x.shape[1]))
     xp[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w] = xt
     return xp
 
@@ -93,13 +108,12 @@ def im2col(x: np.ndarray, gm: Geom) -> np.ndarray:
     rows = n * gm.oh * gm.ow
     if (gm.kh == 1 and gm.kw == 1 and gm.sh == 1 and gm.sw == 1 and not gm.padded
             and g == 1):
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(1, rows, gm.c)
+        return _contig(x.transpose(0, 2, 3, 1)).reshape(1, rows, gm.c)
     xp = _nhwc_padded(x, gm)
     s_n, s_h, s_w, s_c = xp.strides
-    view = as_strided(xp, shape=(g, n, gm.oh, gm.ow, gm.kh, gm.kw, cg),
-                      strides=(s_c * cg, s_n, s_h * gm.sh, s_w * gm.sw, s_h * gm.dh,
-                               s_w * gm.dw, s_c), writeable=False)
-    return np.ascontiguousarray(view).reshape(g, rows, gm.kh * gm.kw * cg)
+    view = _strided(xp, (g, n, gm.oh, gm.ow, gm.kh, gm.kw, cg),
+                    (s_c * cg, s_n, s_h * gm.sh, s_w * gm.sw, s_h * gm.dh, s_w * gm.dw, s_c))
+    return _contig(view).reshape(g, rows, gm.kh * gm.kw * cg)
 
 
 def col2im(cols: np.ndarray, gm: Geom, n: int) -> np.ndarray:
@@ -109,10 +123,10 @@ def col2im(cols: np.ndarray, gm: Geom, n: int) -> np.ndarray:
     c6 = cols.reshape(g, n, gm.oh, gm.ow, gm.kh, gm.kw, cg)
     if gm.tiles:
         # (g, N, OH, OW, kh, kw, Cg) -> (N, OH, kh, OW, kw, g, Cg): every pixel once
-        out = np.ascontiguousarray(c6.transpose(1, 2, 4, 3, 5, 0, 6))
+        out = _contig(c6.transpose(1, 2, 4, 3, 5, 0, 6))
         return out.reshape(n, gm.h, gm.w, gm.c).transpose(0, 3, 1, 2)
     hp, wp = gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr
-    xp = np.zeros((n, hp, wp, gm.c), dtype=cols.dtype)
+    xp = np.zeros_like(cols, shape=(n, hp, wp, gm.c))
     if g == 1:
         c5 = c6[0]
         for i in range(gm.kh):
@@ -134,13 +148,13 @@ def _wmat(w: np.ndarray, gm: Geom) -> np.ndarray:
     g = gm.g
     og, cg = gm.o // g, gm.c // g
     w5 = w.reshape(g, og, cg, gm.kh, gm.kw).transpose(0, 3, 4, 2, 1)
-    return np.ascontiguousarray(w5).reshape(g, gm.kh * gm.kw * cg, og)
+    return _contig(w5).reshape(g, gm.kh * gm.kw * cg, og)
 
 
 def _gmat(gy: np.ndarray, gm: Geom) -> np.ndarray:
     """Output gradient (N, O, OH, OW) as (N·OH·OW, O), C-contiguous (free when gy lies in
     NHWC memory, as the gradients of our own ops do)."""
-    return np.ascontiguousarray(gy.transpose(0, 2, 3, 1)).reshape(-1, gm.o)
+    return _contig(gy.transpose(0, 2, 3, 1)).reshape(-1, gm.o)
 
 
 def _forward(cols: np.ndarray, wm: np.ndarray, gm: Geom, n: int, b: Any, relu: bool
@@ -161,7 +175,7 @@ def _input_grad(g2: np.ndarray, wm: np.ndarray, gm: Geom, n: int) -> np.ndarray:
         dcols = (g2 @ wm[0].T)[None]
     else:
         og = gm.o // gm.g
-        g3 = np.ascontiguousarray(g2.reshape(-1, gm.g, og).transpose(1, 0, 2))
+        g3 = _contig(g2.reshape(-1, gm.g, og).transpose(1, 0, 2))
         dcols = np.matmul(g3, wm.transpose(0, 2, 1))
     return col2im(dcols, gm, n)
 
@@ -193,7 +207,7 @@ def _weight_grad(g2: np.ndarray, cols: np.ndarray, gm: Geom) -> np.ndarray:
         g3 = g2.reshape(-1, g, og).transpose(1, 2, 0)
         gw = np.matmul(g3, cols)
     gw = gw.reshape(g, og, gm.kh, gm.kw, cg).transpose(0, 1, 4, 2, 3)
-    return np.ascontiguousarray(gw).reshape(gm.o, cg, gm.kh, gm.kw)
+    return _contig(gw).reshape(gm.o, cg, gm.kh, gm.kw)
 
 
 class Conv2d(Function):
@@ -304,17 +318,16 @@ def _unfold(x: np.ndarray, gm: Geom) -> np.ndarray:
     n = x.shape[0]
     xp = _nhwc_padded(x, gm)
     s_n, s_h, s_w, s_c = xp.strides
-    view = as_strided(xp, shape=(n, gm.c, gm.kh, gm.kw, gm.oh, gm.ow),
-                      strides=(s_n, s_c, s_h * gm.dh, s_w * gm.dw, s_h * gm.sh, s_w * gm.sw),
-                      writeable=False)
-    return np.ascontiguousarray(view).reshape(n, gm.c * gm.kh * gm.kw, gm.oh * gm.ow)
+    view = _strided(xp, (n, gm.c, gm.kh, gm.kw, gm.oh, gm.ow),
+                    (s_n, s_c, s_h * gm.dh, s_w * gm.dw, s_h * gm.sh, s_w * gm.sw))
+    return _contig(view).reshape(n, gm.c * gm.kh * gm.kw, gm.oh * gm.ow)
 
 
 def _fold(cols: np.ndarray, gm: Geom) -> np.ndarray:
     n = cols.shape[0]
     c6 = cols.reshape(n, gm.c, gm.kh, gm.kw, gm.oh, gm.ow)
     hp, wp = gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr
-    xp = np.zeros((n, gm.c, hp, wp), dtype=cols.dtype)
+    xp = np.zeros_like(cols, shape=(n, gm.c, hp, wp))
     for i in range(gm.kh):
         for j in range(gm.kw):
             rs, cs = gm.slices(i, j)
