@@ -12,8 +12,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import as_array, check_same_device
-from ..random import generator
 from ..ops.conv import _contig
+from ..random import generator
 from ..tensor import Tensor
 from ._common import dtype_of, on_device_of, raw, shape_of
 from .activation import _zero_row

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import as_array
 from ..ops import matmul, mean, reshape
 from ..ops.conv import Geom
 from ..ops.pool import AvgPool2d, IndexGather, MaxPool2d
 from ..tensor import Tensor
-from ..backend import as_array
 from ._common import dtype_of, on_device_of, shape_of
 from .conv import _batched, _check_float, _unbatch, pair
 
