@@ -291,6 +291,7 @@ class IndexSelect(Function):
         self.axis, self.index = axis, index
 
     def forward(self, x):
+        self.index = _on(self.index, x)
         return np.take(x, self.index, axis=self.axis)
 
     def backward(self, gy, y, x):
@@ -304,6 +305,7 @@ class IndexAddZeros(Function):
         self.axis, self.index, self.n = axis, index, n
 
     def forward(self, g):
+        self.index = _on(self.index, g)
         return index_add_rows(self.n, self.axis, self.index, g)
 
     def backward(self, gy, y, g):
