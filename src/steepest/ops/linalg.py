@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..backend import as_array
+from ..backend import array_module, as_array
 from ..tensor import Tensor
 from .shape import expand_dims, reshape, sum_to, swapaxes
 
@@ -208,8 +208,8 @@ def _einsum_grad(gy: Any, out: str, xs: Any, terms: list[str], k: int) -> Any:
             if c in seen:
                 s = spare.pop(0)
                 lab[i] = s
-                eyes.append(np.eye(size[c], dtype=as_array(
-                    gy.data if isinstance(gy, Tensor) else gy).dtype))
+                gr = as_array(gy.data if isinstance(gy, Tensor) else gy)
+                eyes.append(array_module(gr).eye(size[c], dtype=gr.dtype))
                 eye_terms.append(c + s)
             seen.add(c)
         g = Einsum([uniq] + eye_terms, "".join(lab))(g, *eyes)
@@ -521,7 +521,7 @@ def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
         if n:
             base = matmul(base, base)
     if result is None:
-        eye = np.broadcast_to(np.eye(s[-1], dtype=as_array(
-            A.data if isinstance(A, Tensor) else A).dtype), s)
+        ar = as_array(A.data if isinstance(A, Tensor) else A)
+        eye = np.broadcast_to(array_module(ar).eye(s[-1], dtype=ar.dtype), s)
         return Tensor._make(eye.copy(), False, None, 0) if isinstance(A, Tensor) else eye.copy()
     return result

@@ -810,7 +810,11 @@ def signbit(input: Any) -> Tensor:  # noqa: A002
 
 def heaviside(input: Any, values: Any) -> Tensor:  # noqa: A002
     """0 for x < 0, ``values`` at 0, 1 for x > 0 (no gradient, as torch)."""
-    return _const(np.heaviside(_raw(input), _raw(values)))
+    x = _raw(input)
+    v = _raw(values)
+    if is_device_array(x) and np.ndim(v) == 0:  # a 0-d value may meet a device input
+        v = as_array(v, like=x)
+    return _const(np.heaviside(x, v))
 
 
 def deg2rad(input: Any) -> Any:  # noqa: A002
