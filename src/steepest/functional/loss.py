@@ -520,7 +520,7 @@ def _nll_general(name: str, input: Any, target: Any, weight: Any,  # noqa: A002
         valid = t != ignore_index
         ts = np.where(valid, t, 0)
         _check_labels(name, ts, ts.shape[0], c)
-        wi = (w[ts] if w is not None else np.ones(ts.shape, dtype=dt)) * valid
+        wi = (w[ts] if w is not None else np.ones_like(ts, dtype=dt)) * valid
         wi = wi.astype(dt, copy=False)
         picked = -reshape(gather(logp, 1, ts.reshape(-1, 1)), (-1,))
         loss = picked * (wi * (1.0 - eps) if eps else wi)
@@ -768,8 +768,8 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
         m = m * m
     if weight is not None:
         m = m * as_array(raw(weight))[t.reshape(-1)].reshape(-1, 1)
-    notself = np.ones((n, c), dtype=bool)
-    notself[np.arange(n), t.reshape(-1)] = False
+    notself = np.ones_like(t, shape=(n, c), dtype=bool)
+    notself[array_module(t).arange(n), t.reshape(-1)] = False
     loss = _red.sum(ar.where(notself, m, 0.0), 1) * (1.0 / c)
     if len(xs) == 1:
         loss = loss.reshape(())
