@@ -680,7 +680,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,  # 
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("gaussian_nll_loss: var has a negative entry")
-        var = np.full(xs, float(var), dtype=dtype_of(input))
+        var = np.full_like(as_array(raw(input)), float(var), shape=xs)
     vr = as_array(raw(var))
     if np.any(vr < 0):
         raise ValueError("gaussian_nll_loss: var has a negative entry")

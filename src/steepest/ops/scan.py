@@ -188,7 +188,7 @@ def _cum_extreme(cls: type, op: str, input: Any, dim: int) -> ValuesIndices:  # 
     r = as_array(_raw(input))
     if r.ndim == 0:
         return ValuesIndices(input * 1.0 if r.dtype.kind == "f" else _const(r.copy()),
-                             _const(np.zeros((), dtype=np.int64)))
+                             _const(np.zeros_like(r, dtype=np.int64)))
     if r.dtype.kind not in "fc":
         v, i = cls(ax).forward(r)
         return ValuesIndices(_const(v), _const(i))
