@@ -224,6 +224,10 @@ def asarray(a: Any, dtype: Any = None) -> ndarray:
 array = asarray
 
 
+def ascontiguousarray(a: Any, dtype: Any = None) -> ndarray:
+    return ndarray(np.ascontiguousarray(_unwrap(a, "ascontiguousarray"), dtype=dtype))
+
+
 def _creator(name: str) -> Any:
     fn = getattr(np, name)
 
@@ -256,6 +260,15 @@ class _Ufunc:
 
 
 add, maximum, minimum = _Ufunc(np.add), _Ufunc(np.maximum), _Ufunc(np.minimum)
+
+
+def _as_strided(x: Any, shape: Any = None, strides: Any = None) -> ndarray:
+    """cupy.lib.stride_tricks.as_strided (no ``writeable=``), on stand-in arrays."""
+    return ndarray(np.lib.stride_tricks.as_strided(_unwrap(x, "as_strided"), shape=shape,
+                                                   strides=strides))
+
+
+lib = types.SimpleNamespace(stride_tricks=types.SimpleNamespace(as_strided=_as_strided))
 
 
 def get_array_module(*arrays: Any) -> Any:

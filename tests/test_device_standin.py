@@ -118,7 +118,7 @@ def test_losses_match_torch_on_the_device(dev, name, reduction):
                                 lambda a, b: tF.cross_entropy(a, b, reduction=reduction)),
         "mse": (lambda a, b: F.mse_loss(a, b, reduction=reduction),
                 lambda a, b: tF.mse_loss(a, b, reduction=reduction)),
-        "l1": (lambda a, b: F.l1_loss(a, b, reduction),
+        "l1": (lambda a, b: F.l1_loss(a, b, reduction=reduction),
                lambda a, b: tF.l1_loss(a, b, reduction=reduction)),
         "huber": (lambda a, b: F.huber_loss(a, b, reduction=reduction),
                   lambda a, b: tF.huber_loss(a, b, reduction=reduction)),
@@ -465,3 +465,76 @@ def test_scalar_backward_alternating_host_and_device(dev):
         (x.to(where) ** 2).sum().backward()
         assert type(x.grad.data) is np.ndarray
         np.testing.assert_array_equal(x.grad.data, 2 * x.data)
+
+
+# -- vocabulary and convolution ops through the oracle, on the device ----------------------
+IGN = np.array([0, -100, 2, 1, -100, 3])
+IDX = np.array([[0, 2, 1, 0], [3, 1, 1, 2], [2, 0, 3, 3]])
+CLS_W = np.array([0.5, 1.0, 2.0, 1.5])
+VOCAB = {
+    "ce_ignore_weight": (lambda a, t, w: F.cross_entropy(a, t, weight=w, label_smoothing=0.1),
+                         lambda a, t, w: tF.cross_entropy(a, t, weight=w, label_smoothing=0.1),
+                         [(6, 4), IGN, CLS_W]),
+    "nll_ignore": (lambda a, t: F.nll_loss(F.log_softmax(a, 1), t),
+                   lambda a, t: tF.nll_loss(tF.log_softmax(a, 1), t), [(6, 4), IGN]),
+    "poisson_kl": (lambda a, t: F.poisson_nll_loss(a, t, full=True)
+                   + F.kl_div(a, t, reduction="batchmean"),
+                   lambda a, t: tF.poisson_nll_loss(a, t, full=True)
+                   + tF.kl_div(a, t, reduction="batchmean"),
+                   [(3, 4), np.abs(r(3, 4, seed=9)) + 0.5]),
+    "gather_scatter_add": (lambda a: st.scatter_add(a * 1.0, 0, IDX % 3, st.gather(a, 1, IDX)),
+                           lambda a: torch.scatter_add(a * 1.0, 0, torch.tensor(IDX % 3),
+                                                       torch.gather(a, 1, torch.tensor(IDX))),
+                           [(3, 4)]),
+    "index_select_embedding": (lambda a: st.index_select(a, 1, np.array([3, 0, 3, 1]))
+                               + F.embedding(np.array([2, 0, 1]), a),
+                               lambda a: torch.index_select(a, 1, torch.tensor([3, 0, 3, 1]))
+                               + tF.embedding(torch.tensor([2, 0, 1]), a), [(3, 4)]),
+    "pad_flip_roll": (lambda a: st.roll(st.flip(F.pad(a, (1, 2), mode="reflect"), [0]), 2, 1),
+                      lambda a: torch.roll(torch.flip(tF.pad(a, (1, 2), mode="reflect"), [0]),
+                                           2, 1), [(3, 4)]),
+    "scans": (lambda a: st.cumsum(a, 1) + st.cumprod(a, 0) + st.logcumsumexp(a, 1),
+              lambda a: torch.cumsum(a, 1) + torch.cumprod(a, 0) + torch.logcumsumexp(a, 1),
+              [(3, 4)]),
+    "sort_topk": (lambda a: st.sort(a, 1).values[:, :2] + st.topk(a, 2).values,
+                  lambda a: torch.sort(a, 1).values[:, :2] + torch.topk(a, 2).values,
+                  [(3, 4)]),
+    "trig_norm": (lambda a: st.linalg.vector_norm(st.sin(a) * st.atan2(a, a + 2.0), 3, 1),
+                  lambda a: torch.linalg.vector_norm(torch.sin(a) * torch.atan2(a, a + 2.0), 3,
+                                                     1), [(3, 4)]),
+    "einsum_tril_kron": (lambda a: st.einsum("ii->i", st.tril(a[:, :3]))
+                         + st.kron(a[0, :3], a[1, :3])[:3]
+                         + st.linalg.matrix_power(a[:, :3], 0)[0],
+                         lambda a: torch.einsum("ii->i", torch.tril(a[:, :3]))
+                         + torch.kron(a[0, :3], a[1, :3])[:3]
+                         + torch.linalg.matrix_power(a[:, :3], 0)[0], [(3, 4)]),
+    "glu_normalize_prelu": (lambda a, w: F.glu(F.normalize(a), 1) + F.prelu(a, w)[:, :2],
+                            lambda a, w: tF.glu(tF.normalize(a), 1) + tF.prelu(a, w)[:, :2],
+                            [(3, 4), (4,)]),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2),
+               lambda x, w, b: tF.conv2d(x, w, b, stride=2, padding=1, groups=2),
+               [(2, 4, 5, 5), (6, 2, 3, 3), (6,)]),
+    "pools": (lambda x: F.max_pool2d(x, 2, padding=1).sum() + F.avg_pool2d(x, 3, 1, 1).sum()
+              + F.adaptive_avg_pool2d(x, 3).sum() + F.adaptive_max_pool2d(x, 2).sum(),
+              lambda x: tF.max_pool2d(x, 2, padding=1).sum() + tF.avg_pool2d(x, 3, 1, 1).sum()
+              + tF.adaptive_avg_pool2d(x, 3).sum() + tF.adaptive_max_pool2d(x, 2).sum(),
+              [(2, 3, 5, 5)]),
+    "unfold_interpolate": (lambda x: F.unfold(x, 2, padding=1).sum(1)[:, :24]
+                           + F.interpolate(x, size=(6, 4), mode="bilinear").reshape(2, -1),
+                           lambda x: tF.unfold(x, 2, padding=1).sum(1)[:, :24]
+                           + tF.interpolate(x, size=(6, 4), mode="bilinear").reshape(2, -1),
+                           [(2, 1, 5, 5)]),
+}
+
+
+@pytest.mark.parametrize("name", list(VOCAB))
+def test_vocabulary_and_conv_ops_match_torch_on_the_device(dev, name):
+    """Constant operands (labels, class weights) are moved to the device with the inputs;
+    host index arrays given straight to an op join the input's device."""
+    f_st, f_t, specs = VOCAB[name]
+    consts = [s for s in specs if isinstance(s, np.ndarray)]
+    shapes = [s for s in specs if not isinstance(s, np.ndarray)]
+    xs = [r(*s, seed=i) for i, s in enumerate(shapes)]
+    on_dev = [oracle.to_dev(c, dev) for c in consts]
+    on_torch = [torch.tensor(c) for c in consts]
+    check(lambda *a: f_st(*a, *on_dev), lambda *a: f_t(*a, *on_torch), xs, device=dev)

@@ -16,7 +16,7 @@ import numpy as np
 from ..ops import reshape
 from ..ops.conv import Conv2d, ConvInputGrad, Fold, Geom, Unfold
 from ..random import generator
-from ._common import dtype_of, shape_of
+from ._common import dtype_of, on_device_of, shape_of
 from .layer import Dropout
 
 
@@ -260,4 +260,4 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True) -> Any:  # noqa
     else:
         mask = generator().random(mshape, dtype=dt)
         np.multiply(mask >= p, dt.type(1.0 / (1.0 - p)), out=mask)
-    return Dropout(mask)(input)
+    return Dropout(on_device_of(mask, input))(input)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import as_array, check_same_device
+from ..ops.conv import _contig
 from ..random import generator
 from ..tensor import Tensor
 from ._common import dtype_of, on_device_of, raw, shape_of
@@ -177,7 +178,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Any:
 def _rows(a: np.ndarray) -> np.ndarray:
     """(N, C, H, W) as an (N·H·W, C) matrix: free when the array lies in NHWC memory, as
     the outputs of convolutions and pools do."""
-    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).reshape(-1, a.shape[1])
+    return _contig(a.transpose(0, 2, 3, 1)).reshape(-1, a.shape[1])
 
 
 class BatchNorm(Function):

@@ -371,7 +371,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {eps}")
     tr = raw(target)
     if not isinstance(tr, np.ndarray) and not is_device_array(tr):
-        tr = np.asarray(tr)
+        tr = as_array(tr)
         target = tr
     if tr.dtype.kind in "iu":
         try:
@@ -480,7 +480,7 @@ def _reduce_t(loss: Any, reduction: str, name: str) -> Any:
 
 def _has_ignored(target: Any, ignore_index: int, xs: tuple[int, ...]) -> bool:
     """Whether integer labels contain ``ignore_index``."""
-    tr = np.asarray(raw(target))
+    tr = as_array(raw(target))
     return tr.dtype.kind in "iu" and bool((tr == ignore_index).any())
 
 
@@ -507,11 +507,11 @@ def _nll_general(name: str, input: Any, target: Any, weight: Any,  # noqa: A002
     dt = dtype_of(input)
     w = None
     if weight is not None:
-        w = np.asarray(raw(weight), dtype=dt)
+        w = as_array(raw(weight)).astype(dt, copy=False)
         if w.shape != (c,):
             raise ValueError(f"{name}: weight must have shape ({c},) for {c} classes, got "
                              f"{w.shape}")
-    tr = np.asarray(raw(target))
+    tr = as_array(raw(target))
     if tr.dtype.kind in "iu":
         if tr.shape != rows_shape:
             raise ValueError(f"{name}: integer target must have shape {rows_shape} for input "
@@ -520,7 +520,7 @@ def _nll_general(name: str, input: Any, target: Any, weight: Any,  # noqa: A002
         valid = t != ignore_index
         ts = np.where(valid, t, 0)
         _check_labels(name, ts, ts.shape[0], c)
-        wi = (w[ts] if w is not None else np.ones(ts.shape, dtype=dt)) * valid
+        wi = (w[ts] if w is not None else np.ones_like(ts, dtype=dt)) * valid
         wi = wi.astype(dt, copy=False)
         picked = -reshape(gather(logp, 1, ts.reshape(-1, 1)), (-1,))
         loss = picked * (wi * (1.0 - eps) if eps else wi)
@@ -581,7 +581,7 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None,  # noqa: A
     if log_target:
         loss = ar.exp(target) * (target - input)
     else:
-        pos = np.asarray(raw(target)) > 0
+        pos = as_array(raw(target)) > 0
         loss = target * (ar.log(ar.where(pos, target, 1.0)) - input)
         loss = ar.where(pos, loss, 0.0) if not pos.all() else loss
     if reduction == "batchmean":
@@ -593,7 +593,7 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None,  # noqa: A
 
 
 def _pm1(target: Any) -> np.ndarray:
-    return np.asarray(raw(target))
+    return as_array(raw(target))
 
 
 def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0,
@@ -658,7 +658,7 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True,  # noqa: A
     else:
         loss = input - target * ar.log(input + float(eps))
     if full:
-        t = np.asarray(raw(target))
+        t = as_array(raw(target))
         big = t > 1
         ts = np.where(big, t, 2.0).astype(t.dtype)
         st = ts * np.log(ts) - ts + 0.5 * np.log(2.0 * math.pi * ts)
@@ -680,8 +680,8 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,  # 
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("gaussian_nll_loss: var has a negative entry")
-        var = np.full(xs, float(var), dtype=dtype_of(input))
-    vr = np.asarray(raw(var))
+        var = np.full_like(as_array(raw(input)), float(var), shape=xs)
+    vr = as_array(raw(var))
     if np.any(vr < 0):
         raise ValueError("gaussian_nll_loss: var has a negative entry")
     vs = vr.shape
@@ -691,7 +691,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,  # 
         elif not (len(vs) == len(xs) and sum(b for a, b in zip(xs, vs) if a != b) == 1):
             raise ValueError(f"gaussian_nll_loss: var of shape {vs} does not fit input of "
                              f"shape {xs}")
-    vr = np.asarray(raw(var))
+    vr = as_array(raw(var))
     bump = np.maximum(vr, eps) - vr  # the clamp, as a constant shift: the gradient passes
     v = var + Tensor._make(bump.astype(vr.dtype), False, None, 0) if bump.any() else var
     d = input - target
@@ -758,7 +758,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p}")
     reduction = _legacy("multi_margin_loss", None, size_average, reduce, reduction)
     xs = shape_of(input)
-    t = np.asarray(raw(target)).astype(np.int64)
+    t = as_array(raw(target)).astype(np.int64)
     n, c = (1, xs[0]) if len(xs) == 1 else xs
     x2 = input if len(xs) == 2 else input.reshape(1, c)
     _check_labels("multi_margin_loss", t.reshape(-1), n, c)
@@ -767,9 +767,9 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0, 
     if p == 2:
         m = m * m
     if weight is not None:
-        m = m * np.asarray(raw(weight))[t.reshape(-1)].reshape(-1, 1)
-    notself = np.ones((n, c), dtype=bool)
-    notself[np.arange(n), t.reshape(-1)] = False
+        m = m * as_array(raw(weight))[t.reshape(-1)].reshape(-1, 1)
+    notself = np.ones_like(t, shape=(n, c), dtype=bool)
+    notself[array_module(t).arange(n), t.reshape(-1)] = False
     loss = _red.sum(ar.where(notself, m, 0.0), 1) * (1.0 / c)
     if len(xs) == 1:
         loss = loss.reshape(())

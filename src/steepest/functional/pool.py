@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import as_array
 from ..ops import matmul, mean, reshape
 from ..ops.conv import Geom
 from ..ops.pool import AvgPool2d, IndexGather, MaxPool2d
 from ..tensor import Tensor
-from ._common import dtype_of, shape_of
+from ._common import dtype_of, on_device_of, shape_of
 from .conv import _batched, _check_float, _unbatch, pair
 
 
@@ -129,7 +130,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
         if np.all(div == div.flat[0]):
             inv = 1.0 / float(div.flat[0])
         else:
-            inv = (1.0 / div).astype(dt)[:, :, None]
+            inv = on_device_of((1.0 / div).astype(dt)[:, :, None], x)
     y = AvgPool2d(gm, inv)(x)
     return _unbatch(y) if unb else y
 
@@ -183,7 +184,8 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:  # noqa: A002
         y = avg_pool2d(x, (xs[2] // oh, xs[3] // ow))
     else:
         dt = dtype_of(x)
-        y = matmul(matmul(_avg_matrix(xs[2], oh, dt), x), _avg_matrix(xs[3], ow, dt).T)
+        y = matmul(matmul(on_device_of(_avg_matrix(xs[2], oh, dt), x), x),
+                   on_device_of(_avg_matrix(xs[3], ow, dt).T, x))
     return _unbatch(y) if unb else y
 
 
@@ -209,7 +211,8 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
              ).reshape(oh, ow, kh * kw)
     order = np.argsort(~valid, axis=2, kind="stable")
     table = np.take_along_axis(table, order, axis=2)
-    xd = x.data if isinstance(x, Tensor) else np.asarray(x)
+    xd = x.data if isinstance(x, Tensor) else as_array(x)
+    table = on_device_of(table, xd)
     cand = xd.reshape(n, c, h * w)[:, :, table]  # (N, C, OH, OW, K)
     win = cand.argmax(axis=4)
     idx = np.take_along_axis(np.broadcast_to(table, (n, c, oh, ow, kh * kw)),
@@ -285,7 +288,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa:
         scales = (None,) * nsp if recompute_scale_factor else tuple(float(v) for v in sf)
     dt = dtype_of(input)
     ac = bool(align_corners)
-    mats = [_interp_matrix(s, o, mode, ac, sc, dt) for s, o, sc in zip(spatial, out, scales)]
+    mats = [on_device_of(_interp_matrix(s, o, mode, ac, sc, dt), input)
+            for s, o, sc in zip(spatial, out, scales)]
     if nsp == 1:
         return matmul(input, mats[0].T)
     return matmul(matmul(mats[0], input), mats[1].T)

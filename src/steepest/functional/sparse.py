@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..ops.indexing import IndexAddZeros, index_add_rows
+from ..backend import as_array
+from ..ops.indexing import IndexAddZeros, _on, index_add_rows
 from ..ops.shape import reshape
 from ..tensor import Tensor
 from ._common import raw, shape_of
@@ -55,7 +56,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: 
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are "
                                   "not supported")
-    idx = np.asarray(raw(input))
+    idx = as_array(raw(input))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: input must hold integer indices, got dtype {idx.dtype}")
     ws = shape_of(weight)
@@ -71,13 +72,13 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: 
             raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {v} "
                              f"embeddings")
         padding_idx = int(padding_idx) % v
-    return EmbeddingFn(idx.astype(np.int64, copy=False), padding_idx)(weight)
+    return EmbeddingFn(_on(idx.astype(np.int64, copy=False), weight), padding_idx)(weight)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """(..., num_classes) int64 one-hot rows of integer labels (num_classes = max + 1 when
     -1)."""
-    t = np.asarray(raw(tensor))
+    t = as_array(raw(tensor))
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {t.dtype}")
     if num_classes == -1:
@@ -87,6 +88,6 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     if t.size and (int(t.min()) < 0 or int(t.max()) >= num_classes):
         raise ValueError(f"one_hot: labels must be in [0, {num_classes}), got "
                          f"[{int(t.min())}, {int(t.max())}]")
-    out = np.zeros((*t.shape, num_classes), dtype=np.int64)
+    out = np.zeros_like(t, shape=(*t.shape, num_classes), dtype=np.int64)
     np.put_along_axis(out, t[..., None].astype(np.int64), 1, axis=-1)
     return Tensor._make(out, False, None, 0)

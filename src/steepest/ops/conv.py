@@ -30,6 +30,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function
+from ..backend import array_module
 from ..tensor import Tensor
 
 
@@ -75,6 +76,20 @@ class Geom:
                 and self.ow * self.kw == self.w)
 
 
+def _contig(a: Any) -> Any:
+    """np.ascontiguousarray by ``a``'s own module (the NumPy one does not dispatch)."""
+    if type(a) is np.ndarray:
+        return np.ascontiguousarray(a)
+    return array_module(a).ascontiguousarray(a)
+
+
+def _strided(x: Any, shape: tuple[int, ...], strides: tuple[int, ...]) -> Any:
+    """A read-only strided view of ``x``, by its own module (CuPy has no writeable=)."""
+    if type(x) is np.ndarray:
+        return as_strided(x, shape=shape, strides=strides, writeable=False)
+    return array_module(x).lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
 def _nhwc_padded(x: np.ndarray, gm: Geom, fill: float = 0.0) -> np.ndarray:
     """x (N, C, H, W) as an (N, Hp, Wp, C) array: a transposed view when there is no
     padding, else one copy into a zero (or ``fill``) buffer."""
@@ -82,8 +97,8 @@ def _nhwc_padded(x: np.ndarray, gm: Geom, fill: float = 0.0) -> np.ndarray:
     if not gm.padded:
         return xt
     n = x.shape[0]
-    xp = np.full((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, x.shape[1]), fill,
-                 dtype=x.dtype)
+    xp = np.full_like(x, fill, shape=(n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr,
+                                      x.shape[1]))
     xp[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w] = xt
     return xp
 
@@ -104,9 +119,8 @@ def _patch_view(x: np.ndarray, gm: Geom) -> np.ndarray:
     n, cg = x.shape[0], gm.c // gm.g
     xp = _nhwc_padded(x, gm)
     s_n, s_h, s_w, s_c = xp.strides
-    return as_strided(xp, shape=(gm.g, n, gm.oh, gm.ow, gm.kh, gm.kw, cg),
-                      strides=(s_c * cg, s_n, s_h * gm.sh, s_w * gm.sw, s_h * gm.dh,
-                               s_w * gm.dw, s_c), writeable=False)
+    return _strided(xp, (gm.g, n, gm.oh, gm.ow, gm.kh, gm.kw, cg),
+                    (s_c * cg, s_n, s_h * gm.sh, s_w * gm.sw, s_h * gm.dh, s_w * gm.dw, s_c))
 
 
 def _chunk(gm: Geom, n: int, itemsize: int) -> int:
@@ -121,10 +135,11 @@ class _Workspace:
 
     __slots__ = ("gm", "step", "buf")
 
-    def __init__(self, gm: Geom, n: int, dtype: Any) -> None:
+    def __init__(self, gm: Geom, n: int, dtype: Any, like: Any) -> None:
         self.gm = gm
         self.step = _chunk(gm, n, np.dtype(dtype).itemsize)
-        self.buf = np.empty(0, dtype=dtype)  # allocated on first use (a 1x1 needs none)
+        # on like's device; allocated on first use (a 1x1 needs none)
+        self.buf = np.empty_like(like, dtype=dtype, shape=(0,))
 
     def chunks(self, n: int) -> Any:
         return ((s, min(s + self.step, n)) for s in range(0, n, self.step))
@@ -134,7 +149,7 @@ class _Workspace:
         gm = self.gm
         k = gm.kh * gm.kw * (gm.c // gm.g)
         if not self.buf.size:
-            self.buf = np.empty(gm.g * self.step * gm.oh * gm.ow * k, dtype=self.buf.dtype)
+            self.buf = np.empty_like(self.buf, shape=(gm.g * self.step * gm.oh * gm.ow * k,))
         return self.buf[:gm.g * m * gm.oh * gm.ow * k].reshape(gm.g, m * gm.oh * gm.ow, k)
 
     def im2col(self, x: np.ndarray) -> np.ndarray:
@@ -142,7 +157,7 @@ class _Workspace:
         NHWC memory)."""
         gm, m = self.gm, x.shape[0]
         if _is_pointwise(gm):
-            return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(1, -1, gm.c)
+            return _contig(x.transpose(0, 2, 3, 1)).reshape(1, -1, gm.c)
         cols = self.cols(m)
         np.copyto(cols.reshape(gm.g, m, gm.oh, gm.ow, gm.kh, gm.kw, -1), _patch_view(x, gm))
         return cols
@@ -173,9 +188,10 @@ def _col2im_into(cols: np.ndarray, gm: Geom, xp: np.ndarray) -> None:
                 xg[:, rs, cs] += c6[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)
 
 
-def _padded_grad(gm: Geom, n: int, dtype: Any) -> np.ndarray:
+def _padded_grad(gm: Geom, n: int, dtype: Any, like: Any) -> np.ndarray:
     shape = (n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, gm.c)
-    return np.empty(shape, dtype=dtype) if gm.tiles else np.zeros(shape, dtype=dtype)
+    make = np.empty_like if gm.tiles else np.zeros_like  # on like's device
+    return make(like, dtype=dtype, order="C", shape=shape)
 
 
 def _unpad(xp: np.ndarray, gm: Geom) -> np.ndarray:
@@ -188,13 +204,13 @@ def _wmat(w: np.ndarray, gm: Geom) -> np.ndarray:
     g = gm.g
     og, cg = gm.o // g, gm.c // g
     w5 = w.reshape(g, og, cg, gm.kh, gm.kw).transpose(0, 3, 4, 2, 1)
-    return np.ascontiguousarray(w5).reshape(g, gm.kh * gm.kw * cg, og)
+    return _contig(w5).reshape(g, gm.kh * gm.kw * cg, og)
 
 
 def _gmat(gy: np.ndarray, gm: Geom) -> np.ndarray:
     """Output gradient (N, O, OH, OW) as (N·OH·OW, O), C-contiguous (free when gy lies in
     NHWC memory, as the gradients of our own ops do)."""
-    return np.ascontiguousarray(gy.transpose(0, 2, 3, 1)).reshape(-1, gm.o)
+    return _contig(gy.transpose(0, 2, 3, 1)).reshape(-1, gm.o)
 
 
 def _forward(x: np.ndarray, wm: np.ndarray, gm: Geom, b: Any, relu: bool) -> np.ndarray:
@@ -203,8 +219,8 @@ def _forward(x: np.ndarray, wm: np.ndarray, gm: Geom, b: Any, relu: bool) -> np.
     they are still in cache."""
     n, ohw = x.shape[0], gm.oh * gm.ow
     dtype = np.result_type(x.dtype, wm.dtype)
-    y = np.empty((n * ohw, gm.o), dtype=dtype)
-    ws = _Workspace(gm, n, dtype)
+    y = np.empty_like(x, dtype=dtype, order="C", shape=(n * ohw, gm.o))
+    ws = _Workspace(gm, n, dtype, x)
     for s, e in ws.chunks(n):
         cols, yc = ws.im2col(x[s:e]), y[s * ohw:e * ohw]
         if gm.g == 1:
@@ -239,7 +255,7 @@ def _wshape(gw: np.ndarray, gm: Geom) -> np.ndarray:
     """(g, O/g, kh·kw·C/g) in im2col order as the (O, C/g, kh, kw) weight gradient."""
     g, cg, og = gm.g, gm.c // gm.g, gm.o // gm.g
     gw = gw.reshape(g, og, gm.kh, gm.kw, cg).transpose(0, 1, 4, 2, 3)
-    return np.ascontiguousarray(gw).reshape(gm.o, cg, gm.kh, gm.kw)
+    return _contig(gw).reshape(gm.o, cg, gm.kh, gm.kw)
 
 
 def _grads(g2: np.ndarray, x: Any, wm: Any, gm: Geom, n: int, dtype: Any, need_w: bool,
@@ -250,10 +266,10 @@ def _grads(g2: np.ndarray, x: Any, wm: Any, gm: Geom, n: int, dtype: Any, need_w
     the ReLU mask (``relu_y``: the (N·OH·OW, O) output) is applied a chunk at a time too,
     into a chunk-sized buffer rather than a copy of the whole gradient."""
     ohw = gm.oh * gm.ow
-    ws = _Workspace(gm, n, dtype)
+    ws = _Workspace(gm, n, dtype, g2)
     gw = gb = None
-    xp = _padded_grad(gm, n, dtype) if need_x else None
-    gbuf = None if relu_y is None else np.empty((ws.step * ohw, gm.o), dtype=g2.dtype)
+    xp = _padded_grad(gm, n, dtype, g2) if need_x else None
+    gbuf = None if relu_y is None else np.empty_like(g2, order="C", shape=(ws.step * ohw, gm.o))
     for s, e in ws.chunks(n):
         g2c = g2[s * ohw:e * ohw]
         if relu_y is not None:
@@ -269,8 +285,9 @@ def _grads(g2: np.ndarray, x: Any, wm: Any, gm: Geom, n: int, dtype: Any, need_w
             _dcols(g2c, wm, gm, cols)
             _col2im_into(cols, gm, xp[s:e])
     if n == 0:  # an empty batch: no chunks, zero gradients
-        gw = np.zeros((gm.g, gm.o // gm.g, gm.kh * gm.kw * (gm.c // gm.g)), dtype=dtype)
-        gb = np.zeros(gm.o, dtype=g2.dtype) if need_b else None
+        gw = np.zeros_like(g2, dtype=dtype, shape=(gm.g, gm.o // gm.g,
+                                                   gm.kh * gm.kw * (gm.c // gm.g)))
+        gb = np.zeros_like(g2, shape=(gm.o,)) if need_b else None
     return (_wshape(gw, gm) if need_w else None), (_unpad(xp, gm) if need_x else None), gb
 
 
@@ -390,17 +407,16 @@ def _unfold(x: np.ndarray, gm: Geom) -> np.ndarray:
     n = x.shape[0]
     xp = _nhwc_padded(x, gm)
     s_n, s_h, s_w, s_c = xp.strides
-    view = as_strided(xp, shape=(n, gm.c, gm.kh, gm.kw, gm.oh, gm.ow),
-                      strides=(s_n, s_c, s_h * gm.dh, s_w * gm.dw, s_h * gm.sh, s_w * gm.sw),
-                      writeable=False)
-    return np.ascontiguousarray(view).reshape(n, gm.c * gm.kh * gm.kw, gm.oh * gm.ow)
+    view = _strided(xp, (n, gm.c, gm.kh, gm.kw, gm.oh, gm.ow),
+                    (s_n, s_c, s_h * gm.dh, s_w * gm.dw, s_h * gm.sh, s_w * gm.sw))
+    return _contig(view).reshape(n, gm.c * gm.kh * gm.kw, gm.oh * gm.ow)
 
 
 def _fold(cols: np.ndarray, gm: Geom) -> np.ndarray:
     n = cols.shape[0]
     c6 = cols.reshape(n, gm.c, gm.kh, gm.kw, gm.oh, gm.ow)
     hp, wp = gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr
-    xp = np.zeros((n, gm.c, hp, wp), dtype=cols.dtype)
+    xp = np.zeros_like(cols, shape=(n, gm.c, hp, wp))
     for i in range(gm.kh):
         for j in range(gm.kw):
             rs, cs = gm.slices(i, j)

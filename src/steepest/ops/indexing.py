@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import array_module, as_array, device_of, is_device_array, to_device
 from ..tensor import Tensor
 from . import arithmetic as _ar
 from .scan import norm_dim
@@ -30,14 +31,23 @@ def _shape(x: Any) -> tuple[int, ...]:
 
 
 def _const(a: Any) -> Tensor:
-    return Tensor._make(np.asarray(a), False, None, 0)
+    return Tensor._make(as_array(a), False, None, 0)
 
 
-def _index_array(index: Any, op: str) -> np.ndarray:
-    idx = np.asarray(_raw(index))
+def _on(arr: Any, like: Any) -> Any:
+    """A host index/mask array joins a device input's device (as in PyTorch); else as is."""
+    r = _raw(like)
+    if type(r) is not np.ndarray and is_device_array(r) and not is_device_array(arr):
+        return to_device(np.asarray(arr), device_of(r))
+    return arr
+
+
+def _index_array(index: Any, op: str, like: Any = None) -> np.ndarray:
+    idx = as_array(_raw(index))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got dtype {idx.dtype}")
-    return idx.astype(np.int64, copy=False)
+    idx = idx.astype(np.int64, copy=False)
+    return idx if like is None else _on(idx, like)
 
 
 # -- flat scatter-add (bincount) -----------------------------------------------------------
@@ -47,12 +57,12 @@ def _flat_positions(shape: tuple[int, ...], axis: int, idx: np.ndarray) -> np.nd
     """Flat positions in an array of ``shape`` of the elements idx addresses along axis
     (the other coordinates are those of idx itself, as in gather/scatter)."""
     strides = np.cumprod((*shape[1:], 1)[::-1])[::-1]
-    flat = np.zeros(idx.shape, dtype=np.int64)
+    flat = np.zeros_like(idx, dtype=np.int64)
     for d in range(idx.ndim):
         if d == axis:
             coord = idx
         else:
-            coord = np.arange(idx.shape[d]).reshape([-1 if i == d else 1
+            coord = array_module(idx).arange(idx.shape[d]).reshape([-1 if i == d else 1
                                                      for i in range(idx.ndim)])
         flat = flat + coord * int(strides[d])
     return flat
@@ -127,7 +137,7 @@ class PadZeros(Function):
         self.shape = shape
 
     def forward(self, x):
-        out = np.zeros(self.shape, dtype=x.dtype)
+        out = np.zeros_like(x, shape=self.shape)
         out[tuple(slice(0, s) for s in x.shape)] = x
         return out
 
@@ -151,7 +161,7 @@ class Scatter(Function):
         view = tuple(slice(0, s) if d != self.axis else slice(None)
                      for d, s in enumerate(self.index.shape))
         np.put_along_axis(out[view], self.index, sub, axis=self.axis)
-        mask = np.ones(x.shape, dtype=bool)
+        mask = np.ones_like(x, dtype=bool)
         np.put_along_axis(mask[view], self.index, False, axis=self.axis)
         self.mask = mask
         return out
@@ -171,7 +181,7 @@ class Scatter(Function):
 def _prep_gather(op: str, input: Any, dim: int, index: Any) -> tuple[int, np.ndarray]:  # noqa: A002
     xs = _shape(input)
     ax = norm_dim(dim, len(xs), op)
-    idx = _index_array(index, op)
+    idx = _index_array(index, op, input)
     _check_gather(op, xs, idx, ax)
     return ax, idx
 
@@ -187,7 +197,7 @@ def gather(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
 def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Any:  # noqa: A002
     """Pick values along ``dim`` at ``indices`` (broadcast against input); dim=None picks
     from the flattened input."""
-    idx = _index_array(indices, "take_along_dim")
+    idx = _index_array(indices, "take_along_dim", input)
     if dim is None:
         return gather(reshape(input, (-1,)), 0, idx.reshape(-1))
     xs = _shape(input)
@@ -214,15 +224,15 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None
         raise ValueError("scatter: give exactly one of src and value")
     xs = _shape(input)
     ax = norm_dim(dim, len(xs), "scatter")
-    idx = _index_array(index, "scatter")
-    if src is None or not isinstance(src, (Tensor, np.ndarray)):
+    idx = _index_array(index, "scatter", input)
+    if src is None or not (isinstance(src, (Tensor, np.ndarray)) or is_device_array(src)):
         v = value if src is None else src
-        src = np.asarray(v, dtype=np.asarray(_raw(input)).dtype)
+        src = as_array(np.asarray(v, dtype=as_array(_raw(input)).dtype), like=_raw(input))
     else:
         _check_gather("scatter", xs, idx, ax, _shape(src))
     _check_gather("scatter", xs, idx, ax)
     if idx.size == 0:
-        return input * 1.0 if np.asarray(_raw(input)).dtype.kind == "f" else input
+        return input * 1.0 if as_array(_raw(input)).dtype.kind == "f" else input
     return Scatter(ax, idx)(input, src)
 
 
@@ -230,7 +240,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:  # noqa: A00
     """input plus ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
     xs = _shape(input)
     ax = norm_dim(dim, len(xs), "scatter_add")
-    idx = _index_array(index, "scatter_add")
+    idx = _index_array(index, "scatter_add", input)
     _check_gather("scatter_add", xs, idx, ax, _shape(src))
     return input + ScatterAddZeros(ax, idx, xs)(src)
 
@@ -248,11 +258,14 @@ def index_add_rows(n: int, axis: int, idx: np.ndarray, g: np.ndarray) -> np.ndar
     shape = list(g.shape)
     shape[axis] = n
     if idx.size == 0:
-        return np.zeros(shape, dtype=g.dtype)
+        return np.zeros_like(g, shape=shape)
     gm = np.moveaxis(g, axis, 0)
     g2 = gm.reshape(gm.shape[0], -1)
     out2 = None
-    if g2.size >= 4096:
+    if type(g2) is not np.ndarray:  # on the device: the module's scatter-add
+        out2 = np.zeros_like(g2, shape=(n, g2.shape[1]))
+        array_module(g2).add.at(out2, idx, g2)
+    elif g2.size >= 4096:
         try:
             from scipy import sparse
         except ImportError:  # pragma: no cover - SciPy is optional
@@ -278,6 +291,7 @@ class IndexSelect(Function):
         self.axis, self.index = axis, index
 
     def forward(self, x):
+        self.index = _on(self.index, x)
         return np.take(x, self.index, axis=self.axis)
 
     def backward(self, gy, y, x):
@@ -291,14 +305,15 @@ class IndexAddZeros(Function):
         self.axis, self.index, self.n = axis, index, n
 
     def forward(self, g):
+        self.index = _on(self.index, g)
         return index_add_rows(self.n, self.axis, self.index, g)
 
     def backward(self, gy, y, g):
         return IndexSelect(self.axis, self.index)(gy)
 
 
-def _rows_index(op: str, index: Any, n: int) -> np.ndarray:
-    idx = _index_array(index, op)
+def _rows_index(op: str, index: Any, n: int, like: Any = None) -> np.ndarray:
+    idx = _index_array(index, op, like)
     if idx.ndim > 1:
         raise ValueError(f"{op}: index must be 0-d or 1-D, got shape {idx.shape}")
     idx = idx.reshape(-1)
@@ -314,14 +329,14 @@ def index_select(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
     ax = norm_dim(dim, len(xs), "index_select")
     if not xs:
         return input * 1.0
-    return IndexSelect(ax, _rows_index("index_select", index, xs[ax]))(input)
+    return IndexSelect(ax, _rows_index("index_select", index, xs[ax], input))(input)
 
 
 def index_add(input: Any, dim: int, index: Any, source: Any, alpha: float = 1) -> Any:  # noqa: A002
     """input with ``alpha * source`` slices added at rows ``index`` along ``dim``."""
     xs = _shape(input)
     ax = norm_dim(dim, len(xs), "index_add")
-    idx = _rows_index("index_add", index, xs[ax] if xs else 1)
+    idx = _rows_index("index_add", index, xs[ax] if xs else 1, input)
     ss = _shape(source)
     want = tuple(len(idx) if d == ax else s for d, s in enumerate(xs))
     if tuple(ss) != want:
@@ -335,8 +350,8 @@ def index_fill(input: Any, dim: int, index: Any, value: float) -> Any:  # noqa: 
     """input with the slices at ``index`` along ``dim`` set to ``value``."""
     xs = _shape(input)
     ax = norm_dim(dim, len(xs), "index_fill")
-    idx = _rows_index("index_fill", index, xs[ax])
-    mask = np.zeros(xs, dtype=bool)
+    idx = _rows_index("index_fill", index, xs[ax], input)
+    mask = np.zeros_like(as_array(_raw(input)), shape=xs, dtype=bool)
     sl: list[Any] = [slice(None)] * len(xs)
     sl[ax] = idx
     mask[tuple(sl)] = True
@@ -347,7 +362,7 @@ def index_fill(input: Any, dim: int, index: Any, value: float) -> Any:  # noqa: 
 
 
 def _mask_array(mask: Any, op: str) -> np.ndarray:
-    m = np.asarray(_raw(mask))
+    m = as_array(_raw(mask))
     if m.dtype != bool:
         raise TypeError(f"{op}: mask must be a bool tensor, got dtype {m.dtype}")
     return m
@@ -355,7 +370,7 @@ def _mask_array(mask: Any, op: str) -> np.ndarray:
 
 def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
     """input with ``value`` where ``mask`` (broadcast) is True."""
-    m = _mask_array(mask, "masked_fill")
+    m = _on(_mask_array(mask, "masked_fill"), input)
     xs = _shape(input)
     try:
         if np.broadcast_shapes(xs, m.shape) != tuple(xs):
@@ -363,20 +378,21 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
     except ValueError:
         raise ValueError(f"masked_fill: mask shape {m.shape} does not broadcast to input shape "
                          f"{xs}") from None
-    dt = np.asarray(_raw(input)).dtype
+    dt = as_array(_raw(input)).dtype
     if isinstance(value, Tensor):
         if value.data.ndim != 0:
             raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
                              f"{value.data.shape}")
         return _ar.where(m, value, input)
     if dt.kind != "f":
-        return _const(np.where(m, np.asarray(value, dtype=dt), _raw(input)))
+        return _const(np.where(m, as_array(np.asarray(value, dtype=dt), like=_raw(input)),
+                               _raw(input)))
     return _ar.where(m, float(value), input)
 
 
 def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
     """The elements where ``mask`` (broadcast with input) is True, as a 1-D tensor."""
-    m = _mask_array(mask, "masked_select")
+    m = _on(_mask_array(mask, "masked_select"), input)
     xs = _shape(input)
     try:
         shape = np.broadcast_shapes(xs, m.shape)
@@ -388,7 +404,7 @@ def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
 
 def masked_scatter(input: Any, mask: Any, source: Any) -> Any:  # noqa: A002
     """input with the True slots of ``mask`` filled, in order, from ``source``'s elements."""
-    m = np.broadcast_to(_mask_array(mask, "masked_scatter"), _shape(input))
+    m = np.broadcast_to(_on(_mask_array(mask, "masked_scatter"), input), _shape(input))
     k = int(m.sum())
     flat = reshape(source, (-1,))
     if len(_shape(flat)) and _shape(flat)[0] < k:
@@ -402,7 +418,7 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Any:  # noqa: A002
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-D tensor per
     dim with ``as_tuple=True``."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     if as_tuple:
         if r.ndim == 0:
             return (_const(np.flatnonzero(r.reshape(1)).astype(np.int64)),)

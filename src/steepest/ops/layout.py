@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import as_array, device_of, is_device_array, to_device
 from ..tensor import Tensor
 from . import arithmetic as _ar
 from .indexing import IndexSelect
@@ -187,7 +188,7 @@ def repeat_interleave(input: Any, repeats: Any, dim: int | None = None,  # noqa:
         dim = 0
     xs = _shape(x)
     d = norm_dim(dim, len(xs), "repeat_interleave")
-    reps = np.asarray(_raw(repeats))
+    reps = as_array(_raw(repeats))
     if reps.dtype.kind not in "iu" or (reps.ndim == 1 and len(reps) not in (1, xs[d])) \
             or reps.ndim > 1 or (reps.size and reps.min() < 0):
         raise ValueError(f"repeat_interleave: repeats must be a non-negative int or one per "
@@ -293,7 +294,7 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, 
             raise ValueError(f"split: sizes {sizes} must be non-negative and sum to the size "
                              f"{n} of dim {d} (shape {xs})")
     if len(sizes) == 1:
-        return (tensor * 1.0 if np.asarray(_raw(tensor)).dtype.kind == "f" else tensor,)
+        return (tensor * 1.0 if as_array(_raw(tensor)).dtype.kind == "f" else tensor,)
     starts = np.cumsum([0, *sizes[:-1]]).tolist()
     pre = (slice(None),) * d
     return tuple(getitem(tensor, (*pre, slice(a, a + k))) for a, k in zip(starts, sizes))
@@ -339,7 +340,9 @@ def _tri(input: Any, diagonal: int, lower: bool, op: str) -> Any:  # noqa: A002
     n, m = xs[-2:]
     mask = (np.tri(n, m, diagonal, dtype=bool) if lower
             else ~np.tri(n, m, diagonal - 1, dtype=bool))
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
+    if type(r) is not np.ndarray and is_device_array(r):
+        mask = to_device(mask, device_of(r))
     if r.dtype.kind != "f":
         return Tensor._make(np.where(mask, r, 0).astype(r.dtype), False, None, 0)
     return _ar.where(mask, input, 0.0)
@@ -385,7 +388,7 @@ class DiagScatter(Function):
         self.shape, self.offset, self.d1, self.d2 = shape, offset, d1, d2
 
     def forward(self, x):
-        z = np.zeros(self.shape, dtype=x.dtype)
+        z = np.zeros_like(x, shape=self.shape)
         rows, cols = _diag_index(self.shape, self.offset, self.d1, self.d2)
         np.moveaxis(z, (self.d1, self.d2), (-2, -1))[..., rows, cols] = x
         return z

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import array_module, as_array
 from ..tensor import Tensor
 from .shape import expand_dims, reshape, sum_to, swapaxes
 
@@ -207,8 +208,8 @@ def _einsum_grad(gy: Any, out: str, xs: Any, terms: list[str], k: int) -> Any:
             if c in seen:
                 s = spare.pop(0)
                 lab[i] = s
-                eyes.append(np.eye(size[c], dtype=np.asarray(
-                    gy.data if isinstance(gy, Tensor) else gy).dtype))
+                gr = as_array(gy.data if isinstance(gy, Tensor) else gy)
+                eyes.append(array_module(gr).eye(size[c], dtype=gr.dtype))
                 eye_terms.append(c + s)
             seen.add(c)
         g = Einsum([uniq] + eye_terms, "".join(lab))(g, *eyes)
@@ -246,7 +247,7 @@ def _square(op: str, x: Any) -> None:
     if len(s) < 2 or s[-1] != s[-2]:
         raise ValueError(f"{op}: input must be a (batch of) square matrices (..., n, n), got "
                          f"shape {s}")
-    dt = np.asarray(x.data if isinstance(x, Tensor) else x).dtype
+    dt = as_array(x.data if isinstance(x, Tensor) else x).dtype
     if dt.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got {dt}")
 
@@ -354,10 +355,10 @@ class VectorNorm(Function):
             return x * 0.0
         if p == 1:
             return gy * _ar.sign(x)
-        yr = np.asarray(y.data if isinstance(y, Tensor) else y)
+        yr = as_array(y.data if isinstance(y, Tensor) else y)
         zero = yr == 0
         if p in (math.inf, -math.inf):
-            xr = np.asarray(x.data if isinstance(x, Tensor) else x)
+            xr = as_array(x.data if isinstance(x, Tensor) else x)
             hit = (np.abs(xr) == yr).astype(xr.dtype)
             hit /= np.maximum(np.sum(hit, axis=ax, keepdims=True), 1.0).astype(xr.dtype)
             return gy * (_ar.sign(x) * hit)
@@ -381,7 +382,7 @@ def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, 
     if dtype is not None:
         x = _ar.astype(x, dtype)
     s = _shp(x)
-    dt = np.asarray(x.data if isinstance(x, Tensor) else x).dtype
+    dt = as_array(x.data if isinstance(x, Tensor) else x).dtype
     if dt.kind != "f":
         raise TypeError(f"vector_norm: input must be floating point, got {dt}")
     p = float(ord)
@@ -493,7 +494,7 @@ def slogdet(A: Any) -> tuple[Any, Any]:  # noqa: N803
     """(sign, log|det|) of (a batch of) square matrices; log|det| is differentiable."""
     _square("slogdet", A)
     sign = np.linalg.slogdet(A.data if isinstance(A, Tensor) else A)[0]
-    return Tensor._make(np.asarray(sign), False, None, 0), LogAbsDet()(A)
+    return Tensor._make(as_array(sign), False, None, 0), LogAbsDet()(A)
 
 
 def logdet(input: Any) -> Any:  # noqa: A002
@@ -520,7 +521,7 @@ def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
         if n:
             base = matmul(base, base)
     if result is None:
-        eye = np.broadcast_to(np.eye(s[-1], dtype=np.asarray(
-            A.data if isinstance(A, Tensor) else A).dtype), s)
+        ar = as_array(A.data if isinstance(A, Tensor) else A)
+        eye = np.broadcast_to(array_module(ar).eye(s[-1], dtype=ar.dtype), s)
         return Tensor._make(eye.copy(), False, None, 0) if isinstance(A, Tensor) else eye.copy()
     return result

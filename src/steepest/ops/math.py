@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import as_array, is_device_array
 from ..tensor import Tensor
 from . import arithmetic as _ar
 
@@ -29,16 +30,16 @@ def _raw(x: Any) -> Any:
 
 
 def _const(a: Any) -> Tensor:
-    return Tensor._make(np.asarray(a), False, None, 0)
+    return Tensor._make(as_array(a), False, None, 0)
 
 
 def _float(x: Any) -> Any:
     """Integer/bool tensors become float32 (PyTorch's promotion for float functions)."""
     if isinstance(x, Tensor):
         return x if x.data.dtype.kind in "fc" else _const(x.data.astype(np.float32))
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or is_device_array(x):
         return x if x.dtype.kind in "fc" else x.astype(np.float32)
-    arr = np.asarray(x)
+    arr = as_array(x)
     if arr.dtype.kind in "fc" and isinstance(x, np.generic):
         return _const(arr)
     return _const(arr.astype(np.float32))
@@ -385,8 +386,8 @@ class ClampT(Function):
 
     def backward(self, gy, y, x, *bounds):
         xr = _raw(x)
-        keep = np.ones(np.broadcast_shapes(xr.shape, *[np.shape(_raw(b)) for b in bounds]),
-                       dtype=bool)
+        keep = np.ones_like(xr, shape=np.broadcast_shapes(
+            xr.shape, *[np.shape(_raw(b)) for b in bounds]), dtype=bool)
         grads = []
         i = 0
         lo_mask = None
@@ -492,7 +493,7 @@ def sign(input: Any) -> Any:  # noqa: A002
 
 def _binary_float(a: Any, b: Any) -> tuple[Any, Any]:
     """Promote integer operands of float binary ops to float32 (unless the other is float)."""
-    ra, rb = np.asarray(_raw(a)), np.asarray(_raw(b))
+    ra, rb = as_array(_raw(a)), as_array(_raw(b))
     if ra.dtype.kind not in "fc" and rb.dtype.kind not in "fc":
         return _float(a), _float(b)
     return a, b
@@ -508,7 +509,7 @@ arctan2 = atan2
 
 def _int_binary(ufunc: np.ufunc, a: Any, b: Any) -> Any | None:
     """Integer operands: exact integer result, no graph (None when a float is involved)."""
-    ra, rb = np.asarray(_raw(a)), np.asarray(_raw(b))
+    ra, rb = as_array(_raw(a)), as_array(_raw(b))
     if ra.dtype.kind in "biu" and rb.dtype.kind in "biu":
         if np.any(rb == 0):
             raise ZeroDivisionError(f"{ufunc.__name__}: integer division by zero")
@@ -618,7 +619,7 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
 
 def equal(input: Any, other: Any) -> bool:  # noqa: A002
     """Same shape and same values (torch.equal)."""
-    a, b = np.asarray(_raw(input)), np.asarray(_raw(other))
+    a, b = as_array(_raw(input)), as_array(_raw(other))
     return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
@@ -626,7 +627,7 @@ def equal(input: Any, other: Any) -> bool:  # noqa: A002
 
 
 def _bitwise(ufunc: np.ufunc, name: str, *xs: Any) -> Tensor:
-    arrs = [np.asarray(_raw(x)) for x in xs]
+    arrs = [as_array(_raw(x)) for x in xs]
     for a in arrs:
         if a.dtype.kind not in "biu":
             raise TypeError(f"{name}: needs bool or integer tensors, got dtype {a.dtype} "
@@ -727,7 +728,7 @@ class Xlogy(Function):
     def forward(self, a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
             out = a * np.log(b)
-        return np.where(a == 0, np.zeros((), a.dtype), out).astype(out.dtype, copy=False)
+        return np.where(a == 0, np.zeros_like(a, shape=()), out).astype(out.dtype, copy=False)
 
     def backward(self, gy, y, a, b):
         zero = (_raw(a) == 0) & (_raw(b) == 0)  # torch: d/dx is log y, except 0 at (0, 0)
@@ -743,8 +744,8 @@ class Xlogy(Function):
 def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None,  # noqa: A002
                neginf: float | None = None) -> Any:
     """NaN → ``nan``, ±inf → ``posinf``/``neginf`` (the dtype's extremes by default)."""
-    if np.asarray(_raw(input)).dtype.kind != "f":
-        return _const(np.asarray(_raw(input)).copy())
+    if as_array(_raw(input)).dtype.kind != "f":
+        return _const(as_array(_raw(input)).copy())
     return NanToNum(float(nan), posinf, neginf)(input)
 
 
@@ -809,7 +810,11 @@ def signbit(input: Any) -> Tensor:  # noqa: A002
 
 def heaviside(input: Any, values: Any) -> Tensor:  # noqa: A002
     """0 for x < 0, ``values`` at 0, 1 for x > 0 (no gradient, as torch)."""
-    return _const(np.heaviside(_raw(input), _raw(values)))
+    x = _raw(input)
+    v = _raw(values)
+    if is_device_array(x) and np.ndim(v) == 0:  # a 0-d value may meet a device input
+        v = as_array(v, like=x)
+    return _const(np.heaviside(x, v))
 
 
 def deg2rad(input: Any) -> Any:  # noqa: A002
@@ -838,7 +843,7 @@ def nanmean(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa:
     """Mean over the non-NaN elements."""
     ok = ~np.isnan(_raw(input))
     n = np.sum(ok, axis=None if dim is None else dim, keepdims=keepdim)
-    return nansum(input, dim, keepdim) / n.astype(np.asarray(_raw(input)).dtype)
+    return nansum(input, dim, keepdim) / n.astype(as_array(_raw(input)).dtype)
 
 
 __all__ += ["copysign", "deg2rad", "erfc", "heaviside", "nanmean", "nansum", "rad2deg",

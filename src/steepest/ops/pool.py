@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
+from ..backend import array_module
 from ..tensor import Tensor
-from .conv import Geom, _nhwc_padded
+from .conv import Geom, _contig, _nhwc_padded
 
 
 def _data(a: Any) -> np.ndarray:
@@ -46,7 +47,7 @@ def _winners(xp: np.ndarray, y: np.ndarray, gm: Geom) -> np.ndarray:
     a masked copy."""
     k = gm.kh * gm.kw
     itype = np.int8 if k < 128 else np.int32
-    win = np.full(y.shape, k - 1, dtype=itype)
+    win = np.full_like(y, k - 1, dtype=itype)
     for t in reversed(range(k - 1)):
         rs, cs = gm.slices(*divmod(t, gm.kw))
         eq = (xp[:, rs, cs] == y).view(np.int8).astype(itype, copy=False)
@@ -54,15 +55,16 @@ def _winners(xp: np.ndarray, y: np.ndarray, gm: Geom) -> np.ndarray:
     return win
 
 
-def _grad_buffer(gm: Geom, n: int, c: int, dtype: Any) -> np.ndarray:
+def _grad_buffer(gm: Geom, n: int, c: int, dtype: Any, like: Any) -> np.ndarray:
     """The padded NHWC input gradient: zeros, or (disjoint windows, each pixel written at
     most once) uninitialised but for the rows and columns no window reads."""
     if gm.disjoint:
-        gp = np.empty((n, gm.h, gm.w, c), dtype=dtype)
+        gp = np.empty_like(like, dtype=dtype, order="C", shape=(n, gm.h, gm.w, c))
         gp[:, gm.oh * gm.kh:] = 0
         gp[:, :, gm.ow * gm.kw:] = 0
         return gp
-    return np.zeros((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c), dtype=dtype)
+    return np.zeros_like(like, dtype=dtype, order="C",
+                         shape=(n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c))
 
 
 def _first_max_scatter(xp: np.ndarray, yt: np.ndarray, gy: np.ndarray, gm: Geom
@@ -71,13 +73,13 @@ def _first_max_scatter(xp: np.ndarray, yt: np.ndarray, gy: np.ndarray, gm: Geom
     tap t takes the gradient where it equals the max and no earlier tap did (``taken``);
     the last tap takes what is left, as :func:`_winners` does."""
     gt = gy.transpose(0, 2, 3, 1)
-    gp = _grad_buffer(gm, gt.shape[0], gt.shape[3], gy.dtype)
+    gp = _grad_buffer(gm, gt.shape[0], gt.shape[3], gy.dtype, gy)
     k = gm.kh * gm.kw
     taken = None
     for t in range(k):
         rs, cs = gm.slices(*divmod(t, gm.kw))
         if t == k - 1:
-            m = ~taken if taken is not None else np.ones(yt.shape, dtype=bool)
+            m = ~taken if taken is not None else np.ones_like(yt, dtype=bool)
         else:
             m = xp[:, rs, cs] == yt
             if taken is None:
@@ -119,9 +121,10 @@ class MaxPool2d(Function):
         gm = self.gm
         win = self.winners(y).astype(np.int64)
         i, j = np.divmod(win, gm.kw)
-        h = np.arange(gm.oh).reshape(1, -1, 1, 1) * gm.sh + i * gm.dh - gm.pt
-        w = np.arange(gm.ow).reshape(1, 1, -1, 1) * gm.sw + j * gm.dw - gm.pl
-        return np.ascontiguousarray((h * gm.w + w).transpose(0, 3, 1, 2))
+        xp = array_module(win)
+        h = xp.arange(gm.oh).reshape(1, -1, 1, 1) * gm.sh + i * gm.dh - gm.pt
+        w = xp.arange(gm.ow).reshape(1, 1, -1, 1) * gm.sw + j * gm.dw - gm.pl
+        return _contig((h * gm.w + w).transpose(0, 3, 1, 2))
 
     def backward(self, gy, y, x):
         if isinstance(gy, Tensor) or self.win is not None:  # create_graph, or indices
@@ -144,7 +147,7 @@ class MaxPoolScatter(Function):
         gm, win = self.gm, self.win
         gt = gy.transpose(0, 2, 3, 1)
         n, c = gt.shape[0], gt.shape[3]
-        gp = _grad_buffer(gm, n, c, gy.dtype)
+        gp = _grad_buffer(gm, n, c, gy.dtype, gy)
         if gm.disjoint:  # every input pixel in at most one window: assign, do not add
             for t in range(gm.kh * gm.kw):
                 rs, cs = gm.slices(*divmod(t, gm.kw))
@@ -170,7 +173,7 @@ class MaxPoolGather(Function):
     def forward(self, x):
         gm, win = self.gm, self.win
         xp = _nhwc_padded(x, gm, 0.0)
-        y = np.zeros(win.shape, dtype=x.dtype)
+        y = np.zeros_like(x, shape=win.shape)
         for t in range(gm.kh * gm.kw):
             rs, cs = gm.slices(*divmod(t, gm.kw))
             y += xp[:, rs, cs] * (win == t)
@@ -225,10 +228,10 @@ class AvgPoolScatter(Function):
         gt = gy.transpose(0, 2, 3, 1) * self.inv
         n, c = gt.shape[0], gt.shape[3]
         if gm.tiles:
-            g6 = np.empty((n, gm.oh, gm.kh, gm.ow, gm.kw, c), dtype=gy.dtype)
+            g6 = np.empty_like(gy, shape=(n, gm.oh, gm.kh, gm.ow, gm.kw, c))
             g6[...] = gt[:, :, None, :, None]
             return g6.reshape(n, gm.h, gm.w, c).transpose(0, 3, 1, 2)
-        gp = np.zeros((n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c), dtype=gy.dtype)
+        gp = np.zeros_like(gy, shape=(n, gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr, c))
         for i in range(gm.kh):
             for j in range(gm.kw):
                 rs, cs = gm.slices(i, j)
@@ -268,7 +271,7 @@ class IndexScatter(Function):
     def forward(self, gy):
         n, c = self.shape[:2]
         hw = int(np.prod(self.shape[2:]))
-        offs = (np.arange(n * c, dtype=np.int64) * hw).reshape(n, c, 1)
+        offs = (array_module(gy).arange(n * c, dtype=np.int64) * hw).reshape(n, c, 1)
         flat = (self.idx.reshape(n, c, -1) + offs).ravel()
         gx = np.bincount(flat, weights=gy.reshape(-1), minlength=n * c * hw)
         return gx.astype(gy.dtype, copy=False).reshape(self.shape)

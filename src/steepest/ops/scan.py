@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import Function
+from ..backend import array_module, as_array
 from ..tensor import Tensor
 from . import arithmetic as _ar
 from . import reduction as _red
@@ -29,7 +30,7 @@ def _shape(x: Any) -> tuple[int, ...]:
 
 
 def _const(a: Any) -> Tensor:
-    return Tensor._make(np.asarray(a), False, None, 0)
+    return Tensor._make(as_array(a), False, None, 0)
 
 
 def norm_dim(dim: Any, ndim: int, op: str) -> int:
@@ -113,7 +114,7 @@ class _CumExtreme(Function):
         ax = self.axis
         vals = type(self)._ufunc.accumulate(x, axis=ax)
         n = x.shape[ax]
-        pos = np.arange(n).reshape([n if i == ax else 1 for i in range(x.ndim)])
+        pos = array_module(x).arange(n).reshape([n if i == ax else 1 for i in range(x.ndim)])
         hit = (x == vals) | (np.isnan(x) if x.dtype.kind == "f" else False)
         idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=ax)
         self.index = idx.astype(np.int64)
@@ -125,8 +126,8 @@ class _CumExtreme(Function):
         g = gys[0]
         if g is None:
             return None
-        zeros = _const(np.zeros(_shape(x), dtype=_raw(g).dtype)) if isinstance(g, Tensor) \
-            else np.zeros(_shape(x), dtype=g.dtype)
+        zeros = _const(np.zeros_like(_raw(g), shape=_shape(x))) if isinstance(g, Tensor) \
+            else np.zeros_like(g, shape=_shape(x))
         return scatter_add(zeros, self.axis, self.index, g)
 
 
@@ -148,7 +149,7 @@ class ValuesIndices(NamedTuple):
 
 
 def _float_only(x: Any, op: str) -> None:
-    dt = x.data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+    dt = x.data.dtype if isinstance(x, Tensor) else as_array(x).dtype
     if dt.kind not in "fc":
         raise TypeError(f"{op}: differentiable only for floating-point tensors, got {dt}; "
                         f"convert with .float()")
@@ -159,8 +160,9 @@ def cumsum(input: Any, dim: int, dtype: Any = None) -> Any:  # noqa: A002
     ax = norm_dim(dim, len(_shape(input)), "cumsum")
     r = _raw(input)
     if dtype is not None:
-        input = _ar.astype(input, dtype) if isinstance(input, Tensor) else np.asarray(r, dtype)
-    elif np.asarray(r).dtype.kind in "biu":
+        input = (_ar.astype(input, dtype) if isinstance(input, Tensor)
+                 else as_array(r).astype(dtype, copy=False))
+    elif as_array(r).dtype.kind in "biu":
         return _const(np.cumsum(r, axis=ax, dtype=np.int64))
     if len(_shape(input)) == 0:
         return input * 1.0
@@ -172,8 +174,9 @@ def cumprod(input: Any, dim: int, dtype: Any = None) -> Any:  # noqa: A002
     ax = norm_dim(dim, len(_shape(input)), "cumprod")
     r = _raw(input)
     if dtype is not None:
-        input = _ar.astype(input, dtype) if isinstance(input, Tensor) else np.asarray(r, dtype)
-    elif np.asarray(r).dtype.kind in "biu":
+        input = (_ar.astype(input, dtype) if isinstance(input, Tensor)
+                 else as_array(r).astype(dtype, copy=False))
+    elif as_array(r).dtype.kind in "biu":
         return _const(np.cumprod(r, axis=ax, dtype=np.int64))
     if len(_shape(input)) == 0:
         return input * 1.0
@@ -182,10 +185,10 @@ def cumprod(input: Any, dim: int, dtype: Any = None) -> Any:  # noqa: A002
 
 def _cum_extreme(cls: type, op: str, input: Any, dim: int) -> ValuesIndices:  # noqa: A002
     ax = norm_dim(dim, len(_shape(input)), op)
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     if r.ndim == 0:
         return ValuesIndices(input * 1.0 if r.dtype.kind == "f" else _const(r.copy()),
-                             _const(np.zeros((), dtype=np.int64)))
+                             _const(np.zeros_like(r, dtype=np.int64)))
     if r.dtype.kind not in "fc":
         v, i = cls(ax).forward(r)
         return ValuesIndices(_const(v), _const(i))
@@ -208,7 +211,7 @@ def logcumsumexp(input: Any, dim: int) -> Any:  # noqa: A002
     ax = norm_dim(dim, len(_shape(input)), "logcumsumexp")
     _float_only(input, "logcumsumexp")
     m = _raw(input).max(axis=ax, keepdims=True) if np.size(_raw(input)) else 0.0
-    m = np.where(np.isfinite(m), m, 0.0).astype(np.asarray(_raw(input)).dtype)
+    m = np.where(np.isfinite(m), m, 0.0).astype(as_array(_raw(input)).dtype)
     from .arithmetic import exp, log
 
     return log(cumsum(exp(input - m), ax)) + m
@@ -228,7 +231,7 @@ class _AExtreme(Function):
         w = (x == yk).astype(x.dtype)
         w /= w.sum(axis=self.axis, keepdims=True)
         self.weights = w
-        return yk if self.keepdims else np.asarray(np.squeeze(yk, axis=self.axis))
+        return yk if self.keepdims else as_array(np.squeeze(yk, axis=self.axis))
 
     def backward(self, gy, y, x):
         if not self.keepdims:
@@ -281,9 +284,9 @@ def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:  # noqa: A002
 
 def count_nonzero(input: Any, dim: Any = None) -> Tensor:  # noqa: A002
     """Number of non-zero elements (int64), over ``dim`` or everything."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     axis = None if dim is None else (tuple(dim) if isinstance(dim, (list, tuple)) else dim)
-    return _const(np.asarray(np.count_nonzero(r, axis=axis), dtype=np.int64))
+    return _const(as_array(np.count_nonzero(r, axis=axis)).astype(np.int64, copy=False))
 
 
 def diff(input: Any, n: int = 1, dim: int = -1, prepend: Any = None,  # noqa: A002

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module, as_array
 from ..tensor import Tensor
 from .indexing import gather
 from .scan import ValuesIndices, norm_dim
@@ -23,7 +24,7 @@ def _raw(x: Any) -> Any:
 
 
 def _const(a: Any) -> Tensor:
-    return Tensor._make(np.asarray(a), False, None, 0)
+    return Tensor._make(as_array(a), False, None, 0)
 
 
 def _order(r: np.ndarray, ax: int, descending: bool) -> np.ndarray:
@@ -39,7 +40,7 @@ def _order(r: np.ndarray, ax: int, descending: bool) -> np.ndarray:
 
 
 def _values(input: Any, ax: int, idx: np.ndarray) -> Any:  # noqa: A002
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     if r.dtype.kind != "f" or not isinstance(input, Tensor):
         return _const(np.take_along_axis(r, idx, axis=ax))
     return gather(input, ax, idx)
@@ -48,10 +49,11 @@ def _values(input: Any, ax: int, idx: np.ndarray) -> Any:  # noqa: A002
 def sort(input: Any, dim: int = -1, descending: bool = False,  # noqa: A002
          stable: bool = False) -> ValuesIndices:
     """Sorted values and their original indices along ``dim``; always stable here."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     if r.ndim == 0:
-        return ValuesIndices(_values(reshape(input, (1,)), 0, np.zeros(1, np.int64)
-                                     ).reshape(()), _const(np.zeros((), np.int64)))
+        return ValuesIndices(_values(reshape(input, (1,)), 0, np.zeros_like(r, shape=1,
+                                                                             dtype=np.int64)
+                                     ).reshape(()), _const(np.zeros_like(r, dtype=np.int64)))
     ax = norm_dim(dim, r.ndim, "sort")
     idx = _order(r, ax, descending)
     return ValuesIndices(_values(input, ax, idx), _const(idx.astype(np.int64)))
@@ -60,9 +62,9 @@ def sort(input: Any, dim: int = -1, descending: bool = False,  # noqa: A002
 def argsort(input: Any, dim: int = -1, descending: bool = False,  # noqa: A002
             stable: bool = False) -> Tensor:
     """Indices that sort ``input`` along ``dim`` (no gradient)."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     if r.ndim == 0:
-        return _const(np.zeros((), np.int64))
+        return _const(np.zeros_like(r, dtype=np.int64))
     ax = norm_dim(dim, r.ndim, "argsort")
     return _const(_order(r, ax, descending).astype(np.int64))
 
@@ -74,7 +76,7 @@ def msort(input: Any) -> Any:  # noqa: A002
 def topk(input: Any, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
          sorted: bool = True) -> ValuesIndices:  # noqa: A002
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     nd = r.ndim
     ax = norm_dim(dim, nd, "topk")
     n = r.shape[ax] if nd else 1
@@ -83,14 +85,14 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
                          f"shape {r.shape})")
     if nd == 0:
         return sort(input)
-    idx = np.take(_order(r, ax, largest), np.arange(k), axis=ax)
+    idx = np.take(_order(r, ax, largest), array_module(r).arange(k), axis=ax)
     return ValuesIndices(_values(input, ax, idx), _const(idx.astype(np.int64)))
 
 
 def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False  # noqa: A002
              ) -> ValuesIndices:
     """The k-th smallest value (1-based) along ``dim`` and its index."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     ax = norm_dim(dim, r.ndim, "kthvalue")
     n = r.shape[ax] if r.ndim else 1
     if not 1 <= k <= n:
@@ -108,7 +110,7 @@ def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False  # noqa: A
 def median(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
     """The lower median (as torch: no averaging of the two middle values). Without ``dim``
     a 0-d tensor; with ``dim`` the values and their indices."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     if dim is None:
         if r.size == 0:
             raise ValueError("median: the input is empty")
@@ -125,7 +127,7 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noq
            return_counts: bool = False, dim: int | None = None) -> Any:
     """The distinct elements (sorted), optionally with the inverse indices and counts;
     no gradient (as torch)."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     axis = None if dim is None else norm_dim(dim, r.ndim, "unique")
     u, inv, cnt = np.unique(r, return_inverse=True, return_counts=True, axis=axis)
     out: list[Any] = [_const(u)]
@@ -141,14 +143,15 @@ def unique_consecutive(input: Any, return_inverse: bool = False,  # noqa: A002
     """Collapse runs of equal consecutive elements (flattened input when dim is None)."""
     if dim is not None:
         raise NotImplementedError("unique_consecutive: only dim=None is supported")
-    r = np.asarray(_raw(input)).reshape(-1)
-    start = np.r_[True, r[1:] != r[:-1]] if r.size else np.zeros(0, bool)
+    r = as_array(_raw(input)).reshape(-1)
+    start = (np.concatenate((np.ones_like(r, shape=1, dtype=bool), r[1:] != r[:-1]))
+             if r.size else np.zeros_like(r, shape=0, dtype=bool))
     out: list[Any] = [_const(r[start])]
     if return_inverse:
         out.append(_const((np.cumsum(start) - 1).reshape(np.shape(_raw(input)))
                           .astype(np.int64)))
     if return_counts:
-        out.append(_const(np.diff(np.r_[np.flatnonzero(start), r.size]).astype(np.int64)))
+        out.append(_const(np.diff(np.append(np.flatnonzero(start), r.size)).astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -160,8 +163,8 @@ def searchsorted(sorted_sequence: Any, input: Any, *, out_int32: bool = False,  
                  right: bool = False, side: str | None = None) -> Tensor:
     """Insertion indices of ``input`` into the last dim of ``sorted_sequence`` (a 1-D
     sequence, or one row per leading index of input), as torch.searchsorted."""
-    seq = np.asarray(_raw(sorted_sequence))
-    v = np.asarray(_raw(input))
+    seq = as_array(_raw(sorted_sequence))
+    v = as_array(_raw(input))
     sd = side or ("right" if right else "left")
     if seq.ndim <= 1:
         out = np.searchsorted(seq, v, side=sd)
@@ -183,11 +186,11 @@ def bucketize(input: Any, boundaries: Any, *, out_int32: bool = False,  # noqa: 
 
 def bincount(input: Any, weights: Any = None, minlength: int = 0) -> Tensor:  # noqa: A002
     """Counts of each non-negative integer (weighted sums with ``weights``)."""
-    r = np.asarray(_raw(input))
+    r = as_array(_raw(input))
     if r.ndim != 1 or r.dtype.kind not in "iu" or (r.size and r.min() < 0):
         raise ValueError(f"bincount: input must be a 1-D tensor of non-negative integers, "
                          f"got shape {r.shape} dtype {r.dtype}")
-    w = None if weights is None else np.asarray(_raw(weights))
+    w = None if weights is None else as_array(_raw(weights))
     out = np.bincount(r, weights=w, minlength=minlength)
     dt = np.int64 if w is None else (w.dtype if w.dtype.kind == "f" else np.float64)
     return _const(out.astype(dt))

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import check_same_device
 from ..tensor import Tensor
 
 
@@ -213,6 +214,8 @@ def gather(opt: Any, groups: list[FlatGroup]) -> None:
             ga = g.data if isinstance(g, Tensor) else g
             if ga is gv:
                 continue
+            if type(ga) is not type(gv):  # a device gradient of a host parameter
+                check_same_device(f"{opt._name}.step", gv, ga)
             if not isinstance(ga, np.ndarray) or ga.shape != gv.shape:
                 raise ValueError(
                     f"{opt._name}: the gradient of {opt._describe(gi, j, p)} has shape "
