@@ -37,6 +37,7 @@ MISSING = ('distributed training needs MPI: pip install "steepest[mpi]" (mpi4py 
            'mpich wheel), then start the ranks with mpiexec -n N')
 _ERROR_TAG = 77
 _DEFAULT_TIMEOUT_S = 300.0
+_DRAIN_S = 0.5  # seconds between the failure message and MPI_Abort
 _SPINS = 200  # Test() calls before the poll starts sleeping (keeps latency ~µs)
 
 
@@ -146,6 +147,9 @@ class Session:
     def _abort(self, message: str, code: int) -> NoReturn:
         print(message, file=sys.stderr, flush=True)
         sys.stdout.flush()
+        # mpiexec forwards each rank's output asynchronously and MPI_Abort ends the
+        # forwarding too: give it a moment to pass the one message on
+        time.sleep(_DRAIN_S)
         self.MPI.COMM_WORLD.Abort(code)
         raise SystemExit(code)  # Abort does not return; this keeps NoReturn honest
 
