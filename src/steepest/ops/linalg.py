@@ -453,31 +453,29 @@ def tensordot(a: Any, b: Any, dims: Any = 2) -> Any:
     return einsum(f"{''.join(la)},{''.join(lb)}->{''.join(out)}", a, b)
 
 
-def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0,  # noqa: A002
-          alpha: float = 1.0) -> Any:
-    """beta · input + alpha · (mat1 @ mat2)."""
-    p = mm(mat1, mat2)
+def _beta_plus_alpha(input: Any, p: Any, beta: float, alpha: float) -> Any:  # noqa: A002
+    """beta · input + alpha · p, skipping the factors that are 1 and the term beta = 0."""
     if alpha != 1:
         p = p * float(alpha)
     return p if beta == 0 else (input if beta == 1 else input * float(beta)) + p
+
+
+def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1.0,  # noqa: A002
+          alpha: float = 1.0) -> Any:
+    """beta · input + alpha · (mat1 @ mat2)."""
+    return _beta_plus_alpha(input, mm(mat1, mat2), beta, alpha)
 
 
 def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: float = 1.0,  # noqa: A002
             alpha: float = 1.0) -> Any:
     """beta · input + alpha · (batch1 @ batch2)."""
-    p = bmm(batch1, batch2)
-    if alpha != 1:
-        p = p * float(alpha)
-    return p if beta == 0 else (input if beta == 1 else input * float(beta)) + p
+    return _beta_plus_alpha(input, bmm(batch1, batch2), beta, alpha)
 
 
 def addmv(input: Any, mat: Any, vec: Any, *, beta: float = 1.0,  # noqa: A002
           alpha: float = 1.0) -> Any:
     """beta · input + alpha · (mat @ vec)."""
-    p = mv(mat, vec)
-    if alpha != 1:
-        p = p * float(alpha)
-    return p if beta == 0 else (input if beta == 1 else input * float(beta)) + p
+    return _beta_plus_alpha(input, mv(mat, vec), beta, alpha)
 
 
 class LogAbsDet(Function):

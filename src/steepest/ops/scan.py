@@ -155,32 +155,30 @@ def _float_only(x: Any, op: str) -> None:
                         f"convert with .float()")
 
 
-def cumsum(input: Any, dim: int, dtype: Any = None) -> Any:  # noqa: A002
-    """Cumulative sum along ``dim`` (integer tensors accumulate in int64, as torch)."""
-    ax = norm_dim(dim, len(_shape(input)), "cumsum")
+def _cumulative(name: str, int_fn: Any, node: type, input: Any, dim: int,  # noqa: A002
+                dtype: Any) -> Any:
+    """cumsum/cumprod: ``dtype`` converts first; integer tensors accumulate in int64 (no
+    gradient), as torch; a 0-d input is its own scan."""
+    ax = norm_dim(dim, len(_shape(input)), name)
     r = _raw(input)
     if dtype is not None:
         input = (_ar.astype(input, dtype) if isinstance(input, Tensor)
                  else as_array(r).astype(dtype, copy=False))
     elif as_array(r).dtype.kind in "biu":
-        return _const(np.cumsum(r, axis=ax, dtype=np.int64))
+        return _const(int_fn(r, axis=ax, dtype=np.int64))
     if len(_shape(input)) == 0:
         return input * 1.0
-    return CumSum(ax)(input)
+    return node(ax)(input)
+
+
+def cumsum(input: Any, dim: int, dtype: Any = None) -> Any:  # noqa: A002
+    """Cumulative sum along ``dim`` (integer tensors accumulate in int64, as torch)."""
+    return _cumulative("cumsum", np.cumsum, CumSum, input, dim, dtype)
 
 
 def cumprod(input: Any, dim: int, dtype: Any = None) -> Any:  # noqa: A002
     """Cumulative product along ``dim``; exact gradients also where the input has zeros."""
-    ax = norm_dim(dim, len(_shape(input)), "cumprod")
-    r = _raw(input)
-    if dtype is not None:
-        input = (_ar.astype(input, dtype) if isinstance(input, Tensor)
-                 else as_array(r).astype(dtype, copy=False))
-    elif as_array(r).dtype.kind in "biu":
-        return _const(np.cumprod(r, axis=ax, dtype=np.int64))
-    if len(_shape(input)) == 0:
-        return input * 1.0
-    return CumProd(ax)(input)
+    return _cumulative("cumprod", np.cumprod, CumProd, input, dim, dtype)
 
 
 def _cum_extreme(cls: type, op: str, input: Any, dim: int) -> ValuesIndices:  # noqa: A002
