@@ -35,6 +35,31 @@ def _data(batch: int, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
             rng.integers(0, n_out, batch))
 
 
+def _time_steps(model: Any, opt: Any, loss_of: Any, sync: Any, batch: int, steps: int,
+                rounds: int) -> dict[str, Any]:
+    """The best of ``rounds`` timings of ``steps`` training steps after 5 warm-up steps,
+    synchronising the GPU before each clock read (kernels run asynchronously)."""
+
+    def step() -> Any:
+        opt.zero_grad()
+        loss = loss_of()
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(5):
+        loss = step()
+    sync()
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            loss = step()
+        sync()
+        best = min(best, (time.perf_counter() - t0) / steps)
+    return {"step_ms": best * 1e3, "samples_per_s": batch / best, "loss": float(loss)}
+
+
 def _steepest(sizes: list[int], batch: int, steps: int, rounds: int) -> dict[str, Any]:
     import cupy
 
@@ -52,25 +77,9 @@ def _steepest(sizes: list[int], batch: int, steps: int, rounds: int) -> dict[str
     x, y = st.tensor(xh, device="cuda"), st.tensor(yh, device="cuda")
     pool = cupy.get_default_memory_pool()
 
-    def step() -> Any:
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    for _ in range(5):
-        step()
-    st.cuda.synchronize()
-    best = float("inf")
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            loss = step()
-        st.cuda.synchronize()
-        best = min(best, (time.perf_counter() - t0) / steps)
-    return {"step_ms": best * 1e3, "samples_per_s": batch / best,
-            "loss": float(loss), "memory_peak_mib": pool.total_bytes() / 2**20}
+    res = _time_steps(model, opt, lambda: F.cross_entropy(model(x), y), st.cuda.synchronize,
+                      batch, steps, rounds)
+    return {**res, "memory_peak_mib": pool.total_bytes() / 2**20}
 
 
 def _torch(sizes: list[int], batch: int, steps: int, rounds: int) -> dict[str, Any]:
@@ -88,25 +97,9 @@ def _torch(sizes: list[int], batch: int, steps: int, rounds: int) -> dict[str, A
     loss_fn = torch.nn.functional.cross_entropy
     torch.cuda.reset_peak_memory_stats()
 
-    def step() -> Any:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    for _ in range(5):
-        step()
-    torch.cuda.synchronize()
-    best = float("inf")
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            loss = step()
-        torch.cuda.synchronize()
-        best = min(best, (time.perf_counter() - t0) / steps)
-    return {"step_ms": best * 1e3, "samples_per_s": batch / best, "loss": float(loss),
-            "memory_peak_mib": torch.cuda.max_memory_allocated() / 2**20}
+    res = _time_steps(model, opt, lambda: loss_fn(model(x), y), torch.cuda.synchronize,
+                      batch, steps, rounds)
+    return {**res, "memory_peak_mib": torch.cuda.max_memory_allocated() / 2**20}
 
 
 def _device_name() -> str:
