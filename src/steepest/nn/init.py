@@ -203,3 +203,14 @@ xavier_normal = xavier_normal_
 kaiming_uniform = kaiming_uniform_
 kaiming_normal = kaiming_normal_
 lecun_normal = lecun_normal_
+
+
+def _layer_default_(weight: Any, bias: Any) -> None:
+    """PyTorch's default initialisation of Linear and convolution layers: weights
+    kaiming-uniform with a = √5, bias uniform in ±1/√fan_in (fan_in from the weight, so one
+    rule serves (out, in) and (out, in/groups, *kernel) weights alike)."""
+    kaiming_uniform_(weight, a=math.sqrt(5.0))
+    if bias is not None:
+        fan_in = _fans(_array(weight, "init"), "init")[0]
+        bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+        uniform_(bias, -bound, bound)
