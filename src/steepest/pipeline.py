@@ -377,7 +377,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     ``callbacks`` are added to the run's own (e.g. a TensorBoard logger).
     ``device`` (``"cuda"``) trains there; the saved files are the same on every device.
     """
-    from .config import RESUME_MAY_CHANGE
+    from .config import resume_conflicts
     from .runlock import run_lock
 
     out = Path(cfg.out)
@@ -387,9 +387,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     if resume:
         recorded = recorded_config(out)
         if recorded is not None:
-            old, new = make_config(recorded).to_dict(), cfg.to_dict()
-            diff = [f"{k}: {old[k]!r} -> {new[k]!r}" for k in old
-                    if k not in RESUME_MAY_CHANGE and old[k] != new[k]]
+            diff = resume_conflicts(recorded, cfg.to_dict())
             if diff:
                 raise ConfigError(f"--resume: the settings differ from those the run in "
                                   f"{str(out)!r} started with ({'; '.join(diff)})")
