@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .functional.loss import _check_labels
+from . import kernels
 from .tensor import Tensor
 
 __all__ = ["CompileWarning", "CompiledStep", "compile_step"]
@@ -87,21 +87,13 @@ class _Op:
         return ()
 
 
-def _zero_row(n: int, dt: np.dtype) -> np.ndarray:
-    from .functional.activation import _zero_row as zr
-
-    return zr(n, dt)
-
-
 class _Linear(_Op):
-    __slots__ = ("m", "relu", "h", "a", "gx", "mask", "zr", "gw", "gb", "params")
+    __slots__ = ("m", "relu", "h", "a", "gx", "gw", "gb", "params")
 
     def __init__(self, m: Any, relu: bool, n: int, dt: np.dtype, need_gx: bool) -> None:
         self.m, self.relu, self.need_gx = m, relu, need_gx
         out, inp = m.out_features, m.in_features
         self.h = np.empty((n, out), dt)
-        self.mask = np.empty((n, out), bool) if relu else None
-        self.zr = _zero_row(out, dt) if relu else None
         self.gx = np.empty((n, inp), dt) if need_gx else None
         self.params = (m.weight,) if m.bias is None else (m.weight, m.bias)
         self.a = self.gw = self.gb = None
@@ -116,44 +108,36 @@ class _Linear(_Op):
     def forward(self, a):
         self.a = a
         h = self.h
-        w = self.m.weight.data
-        np.matmul(a, w.T, out=h)
+        np.matmul(a, self.m.weight.data.T, out=h)
         b = self.m.bias
-        if b is not None:
-            np.add(h, b.data, out=h)
-        if self.relu:
-            np.maximum(h, self.zr, out=h)
-        return h
+        return kernels.bias_relu(h, None if b is None else b.data, self.relu)
 
     def backward(self, g):
         if self.relu:
-            np.greater(self.h, 0, out=self.mask)
-            np.multiply(g, self.mask, out=g)
+            kernels.relu_grad(g, self.h, g, self.gb)
+        elif self.gb is not None:
+            g.sum(axis=0, out=self.gb)
         gx = None
         if self.need_gx:
             gx = self.gx
             np.matmul(g, self.m.weight.data, out=gx)
         np.matmul(g.T, self.a, out=self.gw)
-        if self.gb is not None:
-            g.sum(axis=0, out=self.gb)
         return gx
 
 
 class _ReLU(_Op):
-    __slots__ = ("y", "mask", "zr")
+    __slots__ = ("y",)
 
     def __init__(self, shape: tuple[int, ...], dt: np.dtype, need_gx: bool) -> None:
         self.need_gx = need_gx
         self.y = np.empty(shape, dt)
-        self.mask = np.empty(shape, bool)
-        self.zr = _zero_row(shape[-1], dt) if shape[-1] <= 65536 else 0
 
     def forward(self, a):
-        return np.maximum(a, self.zr, out=self.y)
+        np.copyto(self.y, a)
+        return kernels.bias_relu(self.y, None, True)
 
     def backward(self, g):
-        np.greater(self.y, 0, out=self.mask)
-        return np.multiply(g, self.mask, out=g)
+        return kernels.relu_grad(g, self.y, g)
 
 
 class _Tanh(_Op):
@@ -320,48 +304,6 @@ class _Reshape(_Op):
         return g.reshape(self.back)
 
 
-class _CrossEntropy:
-    """Softmax cross-entropy on integer labels, as functional.loss.CrossEntropy (labels
-    branch): softmax in a (C, N) buffer, its gradient built in the same buffer."""
-
-    __slots__ = ("n", "c", "z", "zmax", "s", "loss", "picked", "idx", "ar", "mean", "g")
-
-    def __init__(self, n: int, c: int, dt: np.dtype, reduction: str) -> None:
-        self.n, self.c, self.mean = n, c, reduction == "mean"
-        self.z = np.empty((c, n), dt)
-        self.zmax, self.s, self.loss, self.picked = (np.empty(n, dt) for _ in range(4))
-        self.idx = np.empty(n, np.intp)
-        self.ar = np.arange(n, dtype=np.intp)
-        self.g = np.ones((), dt) * (1.0 / max(n, 1)) if self.mean else np.ones((), dt)
-
-    def forward(self, x: np.ndarray, t: np.ndarray) -> Any:
-        n = self.n
-        _check_labels("cross_entropy", t, n, self.c)
-        z, idx = self.z, self.idx
-        np.copyto(z, x.T)
-        z.max(axis=0, out=self.zmax)
-        np.subtract(z, self.zmax, out=z)
-        np.multiply(t, n, out=idx, casting="unsafe")
-        np.add(idx, self.ar, out=idx)
-        zf = z.reshape(-1)
-        zf.take(idx, out=self.picked)
-        np.exp(z, out=z)
-        z.sum(axis=0, out=self.s)
-        np.divide(z, self.s, out=z)
-        loss = self.loss
-        np.log(self.s, out=loss)
-        np.subtract(loss, self.picked, out=loss)
-        total = loss.sum()
-        return total / max(n, 1) if self.mean else total
-
-    def backward(self) -> np.ndarray:
-        z = self.z
-        zf = z.reshape(-1)
-        zf[self.idx] -= 1.0
-        np.multiply(z, self.g, out=z)
-        return z.T
-
-
 # -- building a plan -------------------------------------------------------------------------
 def _layers(model: Any) -> list[Any]:
     from .nn import Sequential
@@ -394,11 +336,11 @@ def _loss_kind(loss_fn: Any) -> str:
 
 
 class _Plan:
-    __slots__ = ("ops", "loss", "where", "groups")
+    __slots__ = ("ops", "loss", "mean", "where", "groups")
 
-    def __init__(self, ops: list[_Op], loss: _CrossEntropy,
+    def __init__(self, ops: list[_Op], loss: kernels.SoftmaxCrossEntropy, mean: bool,
                  where: list[tuple[_Op, list[tuple[int, int]]]]) -> None:
-        self.ops, self.loss, self.where = ops, loss, where
+        self.ops, self.loss, self.mean, self.where = ops, loss, mean, where
         self.groups: list[Any] | None = None  # the flat groups the gradients point into
 
 
@@ -493,7 +435,9 @@ def _build(model: Any, loss_fn: Any, opt: Any, x: np.ndarray, y: np.ndarray) -> 
                            "per-parameter state differs between parameters")
     if len(shape) != 2:
         raise _Unsupported(f"a model output of shape {shape} (logits (N, C) expected)")
-    return _Plan(ops, _CrossEntropy(n, shape[1], dt, reduction), where)
+    scale = 1.0 / max(n, 1) if reduction == "mean" else 1.0
+    return _Plan(ops, kernels.SoftmaxCrossEntropy(n, shape[1], dt, scale),
+                 reduction == "mean", where)
 
 
 class CompiledStep:
@@ -544,6 +488,8 @@ class CompiledStep:
             a = op.forward(a)
         self.output = a
         value = plan.loss.forward(a, ya)
+        if plan.mean:
+            value = value / max(len(ya), 1)
         self._pending = plan
         return Tensor._make(np.asarray(value), False, None, 0)
 
@@ -569,7 +515,7 @@ class CompiledStep:
                 plan.groups = groups  # new flat buffers (first call, or rebuilt)
                 for op, spots in plan.where:
                     op.set_grads([groups[gi].gviews[j] for gi, j in spots])
-            g = plan.loss.backward()
+            g = plan.loss.grad
             for op in reversed(plan.ops):
                 g = op.backward(g)
                 if not op.need_gx:

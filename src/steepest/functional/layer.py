@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..autograd import Function
 from ..backend import as_array, check_same_device
 from ..ops.conv import _contig
 from ..random import generator
 from ..tensor import Tensor
 from ._common import dtype_of, on_device_of, raw, shape_of
-from .activation import _zero_row
 
 
 class Linear(Function):
@@ -39,12 +39,13 @@ class Linear(Function):
         return _linear_grads(self, gy, x, w, b)
 
 
-def _linear_grads(fn: Function, g: Any, x: Any, w: Any, b: Any) -> tuple:
-    """Gradients of x @ w.T + b given the output gradient g (shared by the fused nodes)."""
+def _linear_grads(fn: Function, g: Any, x: Any, w: Any, b: Any, gb: Any = None) -> tuple:
+    """Gradients of x @ w.T + b given the output gradient g (shared by the fused nodes);
+    ``gb``, when given, is the bias gradient already computed."""
     gx = g @ w if fn.needs_grad(0) else None
-    gw = gb = None
+    gw = None
     need_w = fn.needs_grad(1)
-    need_b = b is not None and fn.needs_grad(2)
+    need_b = gb is None and b is not None and fn.needs_grad(2)
     if need_w or need_b:
         if x.ndim != 2:  # (..., in): fold the leading axes into one batch axis
             x = x.reshape(-1, w.shape[1])
@@ -91,14 +92,19 @@ class LinearReLU(Function):
     __slots__ = ()
 
     def forward(self, x, w, b=None):
-        y = x @ w.T
-        if b is not None:
-            y += b
-        if type(y) is not np.ndarray:  # a device array: the row trick is NumPy's
-            return np.maximum(y, 0, out=y)
-        return np.maximum(y, _zero_row(y.shape[-1], y.dtype), out=y)
+        return kernels.bias_relu(x @ w.T, b, True)
 
     def backward(self, gy, y, x, w, b=None):
+        if type(gy) is np.ndarray and type(y) is np.ndarray and y.ndim == 2:
+            # one pass: the masked gradient and the bias gradient (g.sum(axis=0), landed in
+            # the optimiser's buffer when it may be, see _linear_grads)
+            gb = None
+            if b is not None and self.needs_grad(2):
+                gb = _landing(self.inputs[2], b.shape, gy.dtype)
+                if gb is None:
+                    gb = np.empty(b.shape, gy.dtype)
+            g = kernels.relu_grad(gy, y, gb=gb)
+            return _linear_grads(self, g, x, w, b, gb)
         return _linear_grads(self, gy * (y > 0), x, w, b)
 
     @property

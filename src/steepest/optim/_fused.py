@@ -15,14 +15,8 @@ from typing import Any
 
 import numpy as np
 
-try:  # pragma: no cover - depends on the environment
-    if os.environ.get("STEEPEST_NO_NUMBA"):
-        raise ImportError
-    import numba
-except ImportError:  # pragma: no cover
-    numba = None
+from ..kernels import AVAILABLE, numba
 
-AVAILABLE = numba is not None
 #: The kernels are compiled with ``parallel=True`` (which lets LLVM vectorise them: ~7x
 #: faster than the plain loop) but run on one numba thread: more threads would compete
 #: with OpenBLAS's threads, which spin right after a GEMM (a 10x slowdown in training).
