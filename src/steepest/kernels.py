@@ -108,6 +108,16 @@ def _xent_norm_loop(e, t, s, scale, grad):
                 e[i, k] = e[i, k] * scale
 
 
+def _finite_loop(a):
+    """Σ a·0 is 0 exactly when every element is finite (inf·0 and NaN·0 are NaN); the
+    order of the sum does not matter, so it may be reassociated (vectorised)."""
+    zero = a.dtype.type(0)
+    acc = zero
+    for i in range(a.size):
+        acc += a[i] * zero
+    return acc == 0
+
+
 if AVAILABLE:  # pragma: no branch - numba is in the dev environment
     _njit = numba.njit
     _bias_relu = _njit(cache=True)(_bias_relu_loop)
@@ -115,6 +125,7 @@ if AVAILABLE:  # pragma: no branch - numba is in the dev environment
     _relu_grad = _njit(cache=True)(_relu_grad_loop)
     _xent_shift = _njit(cache=True)(_xent_shift_loop)
     _xent_norm = _njit(cache=True)(_xent_norm_loop)
+    _finite = _njit(cache=True, fastmath={"reassoc", "nsz"})(_finite_loop)
 
 
 def _fits(*arrays: np.ndarray) -> bool:
@@ -128,6 +139,15 @@ def _fits(*arrays: np.ndarray) -> bool:
 
 
 # -- the public kernels ----------------------------------------------------------------------
+def all_finite(a: np.ndarray) -> bool | None:
+    """Whether every element of the contiguous float array ``a`` is finite, in one
+    vectorised pass; None when the compiled loop does not apply (the caller checks)."""
+    if AVAILABLE and type(a) is np.ndarray and a.dtype.kind == "f" and a.flags.c_contiguous:
+        return bool(_finite(a.reshape(-1)))
+    return None
+
+
+
 def bias_relu(h: np.ndarray, b: np.ndarray | None, relu: bool) -> np.ndarray:
     """``h += b`` then, with ``relu``, ``h = max(h, 0)``, in place; returns ``h``."""
     if b is None and not relu:
@@ -203,16 +223,15 @@ class SoftmaxCrossEntropy:
     operation for operation.
     """
 
-    __slots__ = ("n", "c", "scale", "grad", "picked", "s", "loss", "ar", "zt", "nc")
+    __slots__ = ("n", "c", "scale", "grad", "picked", "s", "loss", "ar", "zt")
 
     def __init__(self, n: int, c: int, dt: np.dtype, scale: float) -> None:
         self.n, self.c = n, c
         self.scale = dt.type(scale)
         self.picked, self.s, self.loss = (np.empty(n, dt) for _ in range(3))
         self.ar = np.arange(n, dtype=np.intp)
-        self.zt = np.empty((c, n), dt)  # the NumPy path's buffer, (C, N) as eager's
-        self.nc = np.empty((n, c), dt) if AVAILABLE else None  # the compiled path's
-        self.grad = self.zt.T
+        self.zt = np.empty((c, n), dt)  # the NumPy path's working buffer, as eager's
+        self.grad = np.empty((n, c), dt)  # C-contiguous (N, C), as eager's gradient
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The summed loss; raises (naming the label) when a label is out of range."""
@@ -220,20 +239,15 @@ class SoftmaxCrossEntropy:
 
         if t.shape != (self.n,):
             _check_labels("cross_entropy", t, self.n, self.c)
-        z = self.nc
-        if z is not None and softmax_xent(x, t, z, self.picked, self.s, self.scale):
-            self.grad = z
-        else:
+        if not softmax_xent(x, t, self.grad, self.picked, self.s, self.scale):
             self._numpy(x, t)
-            self.grad = self.zt.T
         loss = self.loss
         np.log(self.s, out=loss)
         np.subtract(loss, self.picked, out=loss)
         return loss.sum()
 
     def _numpy(self, x: np.ndarray, t: np.ndarray) -> None:
-        """The same in NumPy calls, in the (C, N) buffer eager works in (``grad`` is its
-        transposed view)."""
+        """The same in NumPy calls, in a (C, N) buffer as eager works."""
         from .functional.loss import _check_labels
 
         _check_labels("cross_entropy", t, self.n, self.c)
@@ -244,5 +258,7 @@ class SoftmaxCrossEntropy:
         np.exp(z, out=z)
         z.sum(axis=0, out=self.s)
         np.divide(z, self.s, out=z)
-        z[t, self.ar] -= 1.0
-        np.multiply(z, self.scale, out=z)
+        g = self.grad
+        np.copyto(g, z.T)
+        g[self.ar, t] -= 1.0
+        np.multiply(g, self.scale, out=g)

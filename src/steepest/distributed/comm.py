@@ -252,16 +252,20 @@ def barrier() -> None:
     s.wait(s.comm.Ibarrier(), "barrier")
 
 
-def _buffer(array: Any, who: str) -> np.ndarray:
+def _buffer(array: Any, who: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The C-contiguous buffer MPI works on, and the array to copy the result back into
+    when that buffer is a staging copy (a non-C-contiguous array, e.g. nn.Linear's
+    column-major weight: ranks then agree on the logical values whatever their layout)."""
     a = array.data if isinstance(array, Tensor) else array
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{who}: expected a NumPy array or Tensor, got {type(array).__name__}")
-    if not (a.flags.c_contiguous and a.flags.writeable):
-        raise ValueError(f"{who}: the array must be C-contiguous and writeable (it is "
-                         f"reduced in place); pass np.ascontiguousarray(a) and use the result")
+    if not a.flags.writeable:
+        raise ValueError(f"{who}: the array must be writeable (it is changed in place)")
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{who}: unsupported dtype {a.dtype} (bool, integer or float only)")
-    return a
+    if a.flags.c_contiguous:
+        return a, None
+    return np.ascontiguousarray(a), a
 
 
 def all_reduce(array: Any, op: str = ReduceOp.SUM) -> None:
@@ -271,7 +275,7 @@ def all_reduce(array: Any, op: str = ReduceOp.SUM) -> None:
     if op not in _OPS:
         raise ValueError(f"all_reduce: unknown op {op!r}; choose from {list(_OPS)}")
     s = session()
-    a = _buffer(array, "all_reduce")
+    a, back = _buffer(array, "all_reduce")
     if op == ReduceOp.AVG and a.dtype.kind != "f":
         raise TypeError(f"all_reduce: op 'avg' needs a float array, got {a.dtype}")
     mpi_op = {"sum": s.MPI.SUM, "avg": s.MPI.SUM, "product": s.MPI.PROD,
@@ -279,6 +283,8 @@ def all_reduce(array: Any, op: str = ReduceOp.SUM) -> None:
     s.wait(s.comm.Iallreduce(s.MPI.IN_PLACE, a, op=mpi_op), f"all_reduce({a.shape})")
     if op == ReduceOp.AVG:
         np.divide(a, s.size, out=a)
+    if back is not None:
+        back[...] = a
 
 
 def broadcast(array: Any, src: int = 0) -> None:
@@ -287,8 +293,10 @@ def broadcast(array: Any, src: int = 0) -> None:
     s = session()
     if not 0 <= src < s.size:
         raise ValueError(f"broadcast: src must be a rank in [0, {s.size}), got {src}")
-    a = _buffer(array, "broadcast")
+    a, back = _buffer(array, "broadcast")
     s.wait(s.comm.Ibcast(a, root=src), f"broadcast({a.shape})")
+    if back is not None:
+        back[...] = a
 
 
 def broadcast_bytes(data: bytes, src: int = 0) -> bytes:

@@ -288,7 +288,9 @@ class CrossEntropy(Function):
             np.exp(z, out=z)
             s = z.sum(axis=0)
             z /= s
-            self.p = z.T  # softmax, an (N, C) view
+            # the softmax as a C-contiguous (N, C) array, the compiled path's layout: the
+            # gradient's layout decides the bits of the products and sums it feeds
+            self.p = array_module(z).ascontiguousarray(z.T)
             loss = np.log(s)  # log-sum-exp of the shifted logits
             if eps:
                 loss -= picked * (1.0 - eps) + zsum * (eps / c)

@@ -49,7 +49,9 @@ class Linear(Module):
             raise TypeError(f"Linear: dtype must be floating point, got {dt}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dt))
+        # (out, in) in column-major memory: the forward's x @ W.T then reads W.T as a
+        # C-contiguous (in, out) matrix, which OpenBLAS multiplies ~15% faster
+        self.weight = Parameter(np.empty((self.in_features, self.out_features), dtype=dt).T)
         if bias:
             self.bias = Parameter(np.empty(self.out_features, dtype=dt))
         else:

@@ -36,8 +36,8 @@ from ..tensor import Tensor
 class FlatGroup:
     """The flat buffers of one parameter group and the views handed out from them."""
 
-    __slots__ = ("params", "data", "grad", "views", "gviews", "offsets", "state", "pstates",
-                 "sviews", "start", "arrays")
+    __slots__ = ("params", "data", "grad", "views", "gviews", "offsets", "fortran", "state",
+                 "pstates", "sviews", "start", "arrays")
 
     def __init__(self, params: list[Tensor], pstates: list[dict[str, Any]], start: int,
                  arrays: tuple[str, ...]) -> None:
@@ -52,14 +52,15 @@ class FlatGroup:
         self.views: list[np.ndarray] = []
         self.gviews: list[np.ndarray] = []
         self.offsets: list[int] = []
+        self.fortran = [_fortran(p.data) for p in params]
         off = 0
-        for p, k in zip(params, sizes):
+        for p, k, f in zip(params, sizes, self.fortran):
             self.offsets.append(off)
-            v = self.data[off:off + k].reshape(p.data.shape)
+            v = _segment(self.data, off, p.data.shape, f)
             v[...] = p.data
             p.data = v
             self.views.append(v)
-            self.gviews.append(self.grad[off:off + k].reshape(v.shape))
+            self.gviews.append(_segment(self.grad, off, v.shape, f))
             off += k
         for p, gv in zip(params, self.gviews):
             if hasattr(type(p), "_gdest"):  # Parameters: backward may land the gradient here
@@ -71,10 +72,8 @@ class FlatGroup:
         for key, val in first.items():
             if key in arrays:
                 flat = np.empty(n, dtype=val.dtype)
-                off = 0
-                for st, k in zip(pstates, sizes):
-                    flat[off:off + k] = st[key].reshape(-1)
-                    off += k
+                for st, o, v, f in zip(pstates, self.offsets, self.views, self.fortran):
+                    _segment(flat, o, v.shape, f)[...] = st[key]
                 self.state[key] = flat
             else:
                 self.state[key] = val
@@ -87,8 +86,8 @@ class FlatGroup:
             if key in self.arrays:
                 made = self.sviews.get(key)
                 if made is None or made[0] is not val:
-                    views = [val[o:o + v.size].reshape(v.shape)
-                             for o, v in zip(self.offsets, self.views)]
+                    views = [_segment(val, o, v.shape, f)
+                             for o, v, f in zip(self.offsets, self.views, self.fortran)]
                     self.sviews[key] = (val, views)
                     for st, v in zip(self.pstates, views):
                         st[key] = v
@@ -118,6 +117,21 @@ class FlatGroup:
                     if st.get(key) is not val and st.get(key) != val:
                         return False
         return True
+
+
+def _fortran(a: np.ndarray) -> bool:
+    """A column-major matrix (``nn.Linear`` keeps its weight so: ``x @ W.T`` then reads
+    contiguous memory): its views of the flat buffers keep that order."""
+    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
+
+
+def _segment(flat: np.ndarray, off: int, shape: tuple[int, ...], fortran: bool) -> np.ndarray:
+    """The view of ``flat[off:off + size]`` shaped ``shape``, in C or Fortran order."""
+    k = 1
+    for d in shape:
+        k *= d
+    seg = flat[off:off + k]
+    return seg.reshape(shape[::-1]).T if fortran else seg.reshape(shape)
 
 
 def _eligible(params: list[Tensor], pstates: list[dict[str, Any]],
