@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from . import kernels
+from .optim import _flat
 from .tensor import Tensor
 
 __all__ = ["CompileWarning", "CompiledStep", "compile_step"]
@@ -110,13 +111,20 @@ class _Linear(_Op):
         h = self.h
         np.matmul(a, self.m.weight.data.T, out=h)
         b = self.m.bias
+        if b is not None and kernels.AVAILABLE:  # the buffers' types are known: no checks
+            kernels._bias_relu(h, b.data, self.relu)
+            return h
         return kernels.bias_relu(h, None if b is None else b.data, self.relu)
 
     def backward(self, g):
         if self.relu:
-            kernels.relu_grad(g, self.h, g, self.gb)
+            gb = self.gb
+            if kernels.AVAILABLE and g.flags.c_contiguous:
+                kernels._relu_grad(g, self.h, g, g[0] if gb is None else gb, gb is not None)
+            else:
+                kernels.relu_grad(g, self.h, g, gb)
         elif self.gb is not None:
-            g.sum(axis=0, out=self.gb)
+            np.add.reduce(g, axis=0, out=self.gb)  # g.sum(axis=0), minus its wrapper
         gx = None
         if self.need_gx:
             gx = self.gx
@@ -428,8 +436,6 @@ def _build(model: Any, loss_fn: Any, opt: Any, x: np.ndarray, y: np.ndarray) -> 
         ops.append(op)
     if len(seen) != len(position):
         raise _Unsupported("optimiser parameters that the model does not use")
-    from .optim import _flat
-
     if _flat.plan(opt, force=True, need_grads=False) is None:
         raise _Unsupported("an optimiser whose parameter groups mix dtypes or whose "
                            "per-parameter state differs between parameters")
@@ -503,15 +509,12 @@ class CompiledStep:
             opt.zero_grad()
             plan.backward()
         else:
-            from .optim import _flat
-
             groups = _flat.plan(opt, force=True, need_grads=False)
             if groups is None:  # the state diverged between parameters: own arrays
                 plan.groups = None
                 for op, _ in plan.where:
                     op.set_grads([np.empty_like(p.data) for p in op.params])
-            elif plan.groups is None or len(groups) != len(plan.groups) or any(
-                    a is not b for a, b in zip(groups, plan.groups)):
+            elif groups != plan.groups:  # FlatGroups compare by identity
                 plan.groups = groups  # new flat buffers (first call, or rebuilt)
                 for op, spots in plan.where:
                     op.set_grads([groups[gi].gviews[j] for gi, j in spots])
