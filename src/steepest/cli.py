@@ -111,9 +111,10 @@ def _add_train(sub: Any) -> None:
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over the ranks of 'mpiexec -n N' (--batch-size is per "
                         "rank; needs pip install \"steepest[mpi]\")")
-    p.add_argument("--compile", action="store_true",
-                   help="train with the captured step (steepest.compile_step): same "
-                        "results, no graph building per step")
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="the captured step (steepest.compile_step: same results, no graph "
+                        "building per step): by default used where it applies; --compile "
+                        "warns where it does not, --no-compile always runs eagerly")
     p.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
                    help="write TensorBoard logs (default DIR: OUT/tensorboard); needs "
                         "pip install 'steepest[tensorboard]'")
@@ -219,7 +220,8 @@ def _run_train(args: argparse.Namespace) -> int:
     result = train_from_config(cfg, resume=args.resume, overwrite=args.overwrite,
                                progress=progress, log=log, threads=args.threads,
                                distributed=session is not None,
-                               compile=args.compile, callbacks=extra,
+                               compile="auto" if args.compile is None else args.compile,
+                               callbacks=extra,
                                device=args.device)
     if result.get("interrupted"):
         print(f"interrupted; resume with: steepest train --out {cfg.out} --resume",

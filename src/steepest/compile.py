@@ -460,13 +460,15 @@ class CompiledStep:
     """
 
     def __init__(self, model: Any, loss_fn: Any, optimizer: Any, *,
-                 grad_clip: float | None = None) -> None:
+                 grad_clip: float | None = None, warn: bool = True) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.warn = warn
         self.grad_clip = None if grad_clip is None else float(grad_clip)
         self._plans: dict[tuple, _Plan | str] = {}
         self._warned: set[str] = set()
         self._modules = [m for _, m in model.named_modules()]
-        self._clip_params = [p for p in model.parameters() if p.requires_grad]  # as fit
+        self._params = list(model.parameters())
+        self._clip_params = [p for p in self._params if p.requires_grad]  # as fit
         from .optim import Optimizer
 
         self._plain_step = type(optimizer).step is Optimizer.step
@@ -546,6 +548,7 @@ class CompiledStep:
                 return f"a forward hook on {type(m).__name__}"
         key = (x.shape, x.dtype.str, y.shape, y.dtype.str,
                tuple([m.training for m in self._modules]),
+               tuple([p._requires_grad for p in self._params]),  # frozen mid-training
                tuple([len(g["params"]) for g in self.optimizer.param_groups]))
         plan = self._plans.get(key)
         if plan is None:
@@ -558,7 +561,7 @@ class CompiledStep:
         return plan
 
     def _eager_forward(self, x: np.ndarray, y: Any, why: str) -> Tensor:
-        if why not in self._warned:
+        if self.warn and why not in self._warned:
             self._warned.add(why)
             warnings.warn(f"compile_step: cannot capture {why}; running this step eagerly",
                           CompileWarning, stacklevel=3)
@@ -576,12 +579,13 @@ class CompiledStep:
 
 
 def compile_step(model: Any, loss_fn: Callable[..., Any] | str, optimizer: Any, *,
-                 grad_clip: float | None = None) -> CompiledStep:
+                 grad_clip: float | None = None, warn: bool = True) -> CompiledStep:
     """Capture ``model``'s training step into a replayable plan: ``loss = step(x, y)``.
 
     ``step(x, y)`` does what ``out = model(Tensor(x)); loss = loss_fn(out, y);
     optimizer.zero_grad(); loss.backward(); [clip_grad_norm_(params, grad_clip)];
     optimizer.step()`` does, with bit-identical results, without building a graph (see
-    the module notes for what is captured and what falls back to eager mode).
+    the module notes for what is captured and what falls back to eager mode; ``warn``:
+    say so once per reason, with a :class:`CompileWarning`).
     """
-    return CompiledStep(model, loss_fn, optimizer, grad_clip=grad_clip)
+    return CompiledStep(model, loss_fn, optimizer, grad_clip=grad_clip, warn=warn)

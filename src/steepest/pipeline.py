@@ -364,7 +364,7 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
                       progress: Any = True, log: Any = print,
                       threads: int | str | None = "auto",
                       distributed: bool = False,
-                      compile: bool = False,  # noqa: A002
+                      compile: bool | str = "auto",  # noqa: A002
                       callbacks: Any = (), device: Any = None) -> dict[str, Any]:
     """Run a whole training job; returns the metrics written to ``metrics.json``.
 
@@ -373,7 +373,8 @@ def train_from_config(cfg: TrainConfig, *, resume: bool = False, overwrite: bool
     refused or concurrent command changes nothing on disk. On resume the settings must be
     those recorded when the run started (except :data:`~steepest.config.RESUME_MAY_CHANGE`).
     ``distributed``: data-parallel over MPI ranks; only rank 0 locks and writes the folder.
-    ``compile=True`` trains with the captured step (``fit(..., compile=True)``).
+    ``compile`` is ``fit``'s: "auto" captures the step where it can, True insists
+    (warning for what runs eagerly), False never captures.
     ``callbacks`` are added to the run's own (e.g. a TensorBoard logger).
     ``device`` (``"cuda"``) trains there; the saved files are the same on every device.
     """

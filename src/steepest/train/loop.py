@@ -164,7 +164,7 @@ def fit(
     handle_interrupt: bool = True,
     threads: int | str | None = "auto",
     distributed: bool = False,
-    compile: bool = False,  # noqa: A002 - the name users know from torch.compile
+    compile: bool | str = "auto",  # noqa: A002 - the name users know from torch.compile
     device: Any = None,
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and return its :class:`History`.
@@ -201,10 +201,13 @@ def fit(
         Data-parallel over the ranks of ``mpiexec -n N`` (``steepest.distributed``):
         ``batch_size`` is per rank, the result equals one process with ``N * batch_size``;
         only rank 0 writes files; Ctrl-C or an error on any rank stops every rank.
-    compile : bool
+    compile : "auto", True or False
         Run each step through :func:`steepest.compile_step` (captured once per batch
         shape, then replayed without building a graph); results are bit-identical to the
-        eager loop, and what cannot be captured runs eagerly with a one-time warning.
+        eager loop. ``"auto"`` (the default, as Keras' ``fit`` runs compiled functions)
+        captures what it can and silently runs the rest eagerly (other layers or losses,
+        hooks, a device, ``distributed``); ``True`` warns once for what runs eagerly;
+        ``False`` always runs the eager loop.
     device : str or steepest.device, optional
         Train there (``"cuda"``): the model and the optimiser's state are moved once, each
         batch is copied once; metrics and the history are computed on the host. Default:
@@ -228,6 +231,11 @@ def fit(
     params = [p for p in model.parameters() if p.requires_grad]
     dev = _to_fit_device(model, optimizer, device)
     captured = None
+    if compile not in (True, False, "auto"):
+        raise ValueError(f"fit: compile must be True, False or 'auto', got {compile!r}")
+    auto = compile == "auto"
+    if auto:
+        compile = not distributed and dev is None
     if compile and distributed:
         raise ValueError("fit: compile=True and distributed=True cannot be combined (the "
                          "captured step does not all-reduce gradients); drop one of them")
@@ -236,7 +244,7 @@ def fit(
     if compile:
         from ..compile import compile_step
 
-        captured = compile_step(model, loss_fn, optimizer, grad_clip=grad_clip)
+        captured = compile_step(model, loss_fn, optimizer, grad_clip=grad_clip, warn=not auto)
 
     from ..nn import check_symmetry
 
