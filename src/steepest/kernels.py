@@ -7,7 +7,11 @@ chain below is one pass. Every kernel does, element for element, the same IEEE f
 operations in the same order as the NumPy sequence it replaces (sums over the batch run
 row by row, as NumPy reduces a leading axis; ``exp`` and ``log`` stay NumPy's, whose SIMD
 results numba's would not match in the last bit), so both paths give bit-identical
-results; ``tests/test_kernels.py`` checks that on random and edge values.
+results, signed zeros included (NaN comes out at the same places; which of two NaNs a sum
+keeps, its sign and payload, IEEE 754 leaves open and NumPy's own loops differ on). Where
+NumPy does not reduce one by one (it sums a single column, or the classes of a single
+sample, pairwise) the NumPy sequence runs. ``tests/test_kernels.py`` checks all this on
+random and edge values.
 
 Used by the captured step (:mod:`steepest.compile`) and by the eager ``LinearReLU`` node.
 Without numba (or with ``STEEPEST_NO_NUMBA`` set) every function runs the NumPy sequence.
@@ -118,11 +122,13 @@ if AVAILABLE:  # pragma: no branch - numba is in the dev environment
 
 
 def _fits(*arrays: np.ndarray) -> bool:
-    """Host, C-contiguous, 2-D arrays: what the compiled loops take."""
+    """Host, C-contiguous, 2-D float32/float64 arrays: what the compiled loops take (numba
+    has no float16 arithmetic)."""
     if not AVAILABLE:
         return False
     for a in arrays:
-        if type(a) is not np.ndarray or a.ndim != 2 or not a.flags.c_contiguous:
+        if (type(a) is not np.ndarray or a.ndim != 2 or not a.flags.c_contiguous
+                or a.dtype.char not in "fd"):
             return False
     return True
 
