@@ -7,7 +7,11 @@ chain below is one pass. Every kernel does, element for element, the same IEEE f
 operations in the same order as the NumPy sequence it replaces (sums over the batch run
 row by row, as NumPy reduces a leading axis; ``exp`` and ``log`` stay NumPy's, whose SIMD
 results numba's would not match in the last bit), so both paths give bit-identical
-results; ``tests/test_kernels.py`` checks that on random and edge values.
+results, signed zeros included (NaN comes out at the same places; which of two NaNs a sum
+keeps, its sign and payload, IEEE 754 leaves open and NumPy's own loops differ on). Where
+NumPy does not reduce one by one (it sums a single column, or the classes of a single
+sample, pairwise) the NumPy sequence runs. ``tests/test_kernels.py`` checks all this on
+random and edge values.
 
 Used by the captured step (:mod:`steepest.compile`) and by the eager ``LinearReLU`` node.
 Without numba (or with ``STEEPEST_NO_NUMBA`` set) every function runs the NumPy sequence.
@@ -42,7 +46,7 @@ def _bias_relu_loop(h, b, relu):
     for i in range(n):
         for j in range(m):
             v = h[i, j] + b[j]
-            if relu and v < 0:  # np.maximum(v, 0): NaN and -0.0 pass through
+            if relu and v <= 0:  # np.maximum(v, 0): NaN passes, -0.0 becomes 0.0
                 v = 0
             h[i, j] = v
 
@@ -51,12 +55,13 @@ def _relu_loop(h):
     n, m = h.shape
     for i in range(n):
         for j in range(m):
-            if h[i, j] < 0:
+            if h[i, j] <= 0:
                 h[i, j] = 0
 
 
 def _relu_grad_loop(g, y, out, gb, with_bias):
-    """out = g * (y > 0) and, with ``with_bias``, gb = out.sum(axis=0), row by row."""
+    """out = g * (y > 0) and, with ``with_bias``, gb = out.sum(axis=0), row by row from
+    +0.0 as NumPy sums (so a column of -0.0 sums to 0.0)."""
     n, m = g.shape
     one, zero = g.dtype.type(1), g.dtype.type(0)
     for i in range(n):
@@ -64,7 +69,7 @@ def _relu_grad_loop(g, y, out, gb, with_bias):
             v = g[i, j] * (one if y[i, j] > 0 else zero)
             out[i, j] = v
             if with_bias:
-                gb[j] = v if i == 0 else gb[j] + v
+                gb[j] = (zero + v) if i == 0 else gb[j] + v
 
 
 def _xent_shift_loop(x, t, z, picked):
@@ -75,9 +80,8 @@ def _xent_shift_loop(x, t, z, picked):
         m = x[i, 0]
         for k in range(1, c):
             v = x[i, k]
-            if v > m or v != v:  # NumPy's max: NaN wins
-                if m == m:
-                    m = v
+            if m == m and not m > v:  # np.maximum(m, v): NaN wins, a tie takes v
+                m = v
         for k in range(c):
             z[i, k] = x[i, k] - m
         label = t[i]
@@ -129,11 +133,13 @@ if AVAILABLE:  # pragma: no branch - numba is in the dev environment
 
 
 def _fits(*arrays: np.ndarray) -> bool:
-    """Host, C-contiguous, 2-D arrays: what the compiled loops take."""
+    """Host, C-contiguous, 2-D float32/float64 arrays: what the compiled loops take (numba
+    has no float16 arithmetic)."""
     if not AVAILABLE:
         return False
     for a in arrays:
-        if type(a) is not np.ndarray or a.ndim != 2 or not a.flags.c_contiguous:
+        if (type(a) is not np.ndarray or a.ndim != 2 or not a.flags.c_contiguous
+                or a.dtype.char not in "fd"):
             return False
     return True
 
@@ -178,13 +184,14 @@ def relu_grad(g: np.ndarray, y: np.ndarray, out: np.ndarray | None = None,
               gb: np.ndarray | None = None) -> np.ndarray:
     """``g * (y > 0)`` (ReLU's backward from its output ``y``) into ``out`` (a new array
     when None; ``g`` itself is allowed) and, when ``gb`` is given, its sum over axis 0
-    into ``gb``. Returns the masked gradient."""
+    into ``gb``. Returns the masked gradient. (NumPy sums a single column pairwise, not
+    row by row: that shape takes NumPy's path.)"""
     if out is None:
         out = np.empty_like(g)
     if (_fits(g, y, out) and g.shape == y.shape == out.shape and g.dtype == y.dtype
             == out.dtype and g.shape[0] * g.shape[1] and (gb is None or (
                 type(gb) is np.ndarray and gb.dtype == g.dtype and gb.shape == (g.shape[1],)
-                and gb.flags.c_contiguous))):
+                and gb.flags.c_contiguous and g.shape[1] > 1))):
         _relu_grad(g, y, out, out[0] if gb is None else gb, gb is not None)
         return out
     np.multiply(g, y > 0, out=out)
@@ -199,10 +206,11 @@ def softmax_xent(x: np.ndarray, t: np.ndarray, z: np.ndarray, picked: np.ndarray
     at each label into ``picked`` and the sum of exponentials into ``s`` (so the loss is
     ``log(s) - picked``); with ``scale``, ``z`` then becomes the gradient of the logits,
     ``(softmax - onehot) * scale``. False (nothing done) when the compiled loops do not
-    apply; raises, naming the label, on a label outside [0, C)."""
+    apply, and for one sample (NumPy reduces the classes of a single sample pairwise, not
+    one by one); raises, naming the label, on a label outside [0, C)."""
     n, c = x.shape
-    if not (n and _fits(x, z) and t.dtype.kind in "iu" and t.shape == (n,)
-            and z.dtype == x.dtype):
+    if not (n > 1 and _fits(x, z) and t.dtype.kind in "iu" and t.shape == (n,)
+            and z.shape == x.shape and z.dtype == x.dtype and picked.shape == s.shape == (n,)):
         return False
     if not _xent_shift(x, t, z, picked):
         from .functional.loss import _check_labels
