@@ -361,11 +361,6 @@ def _train(compiled, kw):
     return out
 
 
-#: why eager and the captured step still differ in the last bits with the kernels on vs off
-LAYOUT = ("the compiled softmax_xent leaves the logits' gradient C-ordered (N, C), NumPy's "
-          "path leaves it as the transpose of a (C, N) buffer, so the next layer's bias "
-          "gradient (g.sum(axis=0): row by row vs pairwise) and GEMMs round differently; "
-          "needs functional/loss.py to pass softmax_xent a (C, N) buffer's transpose")
 TRAIN = {"b16": dict(), "b1": dict(bs=1), "float64": dict(dtype=np.float64),
          "narrow": dict(narrow=1)}  # narrow: a one-unit ReLU layer (one-column bias grad)
 
@@ -377,8 +372,7 @@ def test_captured_step_equals_eager_with_kernels_off(case, off):
 
 
 @needs_numba
-@pytest.mark.parametrize("case", [c if c == "b1" else pytest.param(
-    c, marks=pytest.mark.xfail(strict=True, reason=LAYOUT)) for c in sorted(TRAIN)])
+@pytest.mark.parametrize("case", sorted(TRAIN))
 def test_training_with_kernels_on_equals_off(case, monkeypatch):
     """Eager and captured with the kernels on give the bits of eager with them off."""
     monkeypatch.setattr(kernels, "AVAILABLE", False)
@@ -389,7 +383,6 @@ def test_training_with_kernels_on_equals_off(case, monkeypatch):
 
 
 @needs_numba
-@pytest.mark.xfail(strict=True, reason=LAYOUT)
 @pytest.mark.parametrize("dt", DTYPES)
 def test_gradients_behind_cross_entropy_kernels_on_equals_off(dt, monkeypatch):
     """The layer before the loss sees the same gradient bits (layout included)."""

@@ -89,12 +89,13 @@ class _Op:
 
 
 class _Linear(_Op):
-    __slots__ = ("m", "relu", "h", "a", "gx", "gw", "gb", "params")
+    __slots__ = ("m", "relu", "h", "a", "gx", "gw", "gb", "params", "compiled")
 
     def __init__(self, m: Any, relu: bool, n: int, dt: np.dtype, need_gx: bool) -> None:
         self.m, self.relu, self.need_gx = m, relu, need_gx
         out, inp = m.out_features, m.in_features
         self.h = np.empty((n, out), dt)
+        self.compiled = kernels.AVAILABLE and dt.char in "fd"  # numba: no float16
         self.gx = np.empty((n, inp), dt) if need_gx else None
         self.params = (m.weight,) if m.bias is None else (m.weight, m.bias)
         self.a = self.gw = self.gb = None
@@ -111,7 +112,7 @@ class _Linear(_Op):
         h = self.h
         np.matmul(a, self.m.weight.data.T, out=h)
         b = self.m.bias
-        if b is not None and kernels.AVAILABLE:  # the buffers' types are known: no checks
+        if b is not None and self.compiled:  # the buffers' types are known: no checks
             kernels._bias_relu(h, b.data, self.relu)
             return h
         return kernels.bias_relu(h, None if b is None else b.data, self.relu)
@@ -119,7 +120,7 @@ class _Linear(_Op):
     def backward(self, g):
         if self.relu:
             gb = self.gb
-            if kernels.AVAILABLE and g.flags.c_contiguous:
+            if self.compiled and g.flags.c_contiguous and (gb is None or g.shape[1] > 1):
                 kernels._relu_grad(g, self.h, g, g[0] if gb is None else gb, gb is not None)
             else:
                 kernels.relu_grad(g, self.h, g, gb)

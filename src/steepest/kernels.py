@@ -231,7 +231,7 @@ class SoftmaxCrossEntropy:
     operation for operation.
     """
 
-    __slots__ = ("n", "c", "scale", "grad", "picked", "s", "loss", "ar", "zt")
+    __slots__ = ("n", "c", "scale", "grad", "picked", "s", "loss", "ar", "zt", "compiled")
 
     def __init__(self, n: int, c: int, dt: np.dtype, scale: float) -> None:
         self.n, self.c = n, c
@@ -240,6 +240,7 @@ class SoftmaxCrossEntropy:
         self.ar = np.arange(n, dtype=np.intp)
         self.zt = np.empty((c, n), dt)  # the NumPy path's working buffer, as eager's
         self.grad = np.empty((n, c), dt)  # C-contiguous (N, C), as eager's gradient
+        self.compiled = AVAILABLE and n > 1 and dt.char in "fd"  # as softmax_xent decides
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The summed loss; raises (naming the label) when a label is out of range."""
@@ -248,7 +249,7 @@ class SoftmaxCrossEntropy:
 
             _check_labels("cross_entropy", t, self.n, self.c)
         g = self.grad
-        if AVAILABLE and self.n and x.dtype == g.dtype:  # buffers known: the loops directly
+        if self.compiled and x.dtype == g.dtype:  # buffers known: the loops directly
             if not _xent_shift(x, t, g, self.picked):
                 from .functional.loss import _check_labels
 
