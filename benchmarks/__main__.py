@@ -363,6 +363,11 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
             v = q.get("steepest_vs_sklearn")
             add(f"config {c}: steepest throughput / scikit-learn's", v, "> 1×",
                 v is not None and v > 1.0)
+            tf, tc = (res["libraries"].get(n, {}).get("median_s")
+                      for n in ("floor", "steepest_compiled"))
+            v = tc / tf if tf and tc else None
+            add(f"config {c}: captured step time / the gather+GEMM floor's (stretch)", v,
+                "≤ 1.3×", v is not None and v <= 1.3)
     oo = r.get("op_overhead")
     if _ok(oo):
         v = oo.get("ratio_steepest_to_torch")

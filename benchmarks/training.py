@@ -14,6 +14,10 @@ Competitors (all float32, all with the same number of BLAS/intra-op threads):
                    per-sample ``DataLoader``, which would be much slower).
 ``numpy``          :class:`benchmarks.reference.ReferenceMLP`, the hand-fused NumPy loop.
 ``sklearn``        ``MLPClassifier.partial_fit`` once per epoch (it shuffles by itself).
+``floor``          not a trainer: per batch only the two gathers and the matrix products of
+                   a step (forward, dW for every layer, dx for all but the first), in the
+                   fastest layout measured (weights column-major, as ``nn.Linear``'s);
+                   what no NumPy implementation of these configs can go below.
 
 Every competitor starts from steepest's He-initialised weights (copied), and in epoch
 ``k`` all but scikit-learn visit the samples in the same order (steepest's DataLoader
@@ -36,7 +40,8 @@ import numpy as np
 from .common import CONFIGS, Data, describe_config, interleaved, permutation, summary
 from .reference import ReferenceMLP
 
-LIBRARIES = ("steepest", "steepest_loop", "steepest_compiled", "torch", "numpy", "sklearn")
+LIBRARIES = ("steepest", "steepest_loop", "steepest_compiled", "torch", "numpy", "sklearn",
+             "floor")
 LABELS = {
     "steepest": "steepest (fit)",
     "steepest_loop": "steepest (manual loop)",
@@ -45,6 +50,7 @@ LABELS = {
     "torch": "PyTorch eager",
     "numpy": "NumPy reference (hand-fused)",
     "sklearn": "scikit-learn MLPClassifier",
+    "floor": "floor: the batch gathers and matrix products alone",
 }
 
 
@@ -312,9 +318,51 @@ class SklearnMLP(Competitor):
         return float((self.clf.predict(x) == y).mean())
 
 
+class GemmFloor(Competitor):
+    name = "floor"
+
+    def __init__(self, config, data, weights, seed) -> None:
+        super().__init__(config, data, weights, seed)
+        rng = np.random.default_rng(seed)
+        bs = self.bs
+        self.w = [np.asfortranarray(w) for w, _ in weights]  # (out, in), column-major
+        self.h = [np.empty((bs, w.shape[0]), np.float32) for w in self.w]
+        self.g = [rng.standard_normal((bs, w.shape[0])).astype(np.float32) * 0.01
+                  for w in self.w]
+        self.gw = [np.empty_like(w) for w in self.w]  # as the flat buffer's F-order views
+        self.gx = [np.empty((bs, w.shape[1]), np.float32) for w in self.w]
+        self.xb = np.empty((bs, data.x_train.shape[1]), np.float32)
+        self.yb = np.empty(bs, data.y_train.dtype)
+
+    def set_lr(self, lr: float) -> None:
+        pass
+
+    def train_epoch(self, k: int) -> None:
+        x, y, order, bs = self.data.x_train, self.data.y_train, self.order(k), self.bs
+        w, h, g, gw, gx = self.w, self.h, self.g, self.gw, self.gx
+        for s in range(0, len(order), bs):
+            idx = order[s:s + bs]
+            m = len(idx)
+            xb = self.xb[:m]
+            np.take(x, idx, axis=0, out=xb, mode="clip")
+            np.take(y, idx, out=self.yb[:m], mode="clip")
+            a = xb
+            for i in range(len(w)):
+                np.matmul(a, w[i].T, out=h[i][:m])
+                a = h[i][:m]
+            for i in range(len(w) - 1, -1, -1):
+                np.matmul(g[i][:m].T, xb if i == 0 else h[i - 1][:m], out=gw[i])
+                if i:
+                    np.matmul(g[i][:m], w[i], out=gx[i][:m])
+        self.last_loss = math.nan
+
+    def accuracy(self, x, y) -> float:
+        return math.nan
+
+
 COMPETITORS: dict[str, type[Competitor]] = {
     c.name: c for c in (SteepestFit, SteepestFitArrays, SteepestLoop, SteepestCompiled, TorchEager,
-                        NumpyReference, SklearnMLP)
+                        NumpyReference, SklearnMLP, GemmFloor)
 }
 
 

@@ -69,6 +69,9 @@ def test_training_numbers_are_sane(quick):
         for name, lib in res["libraries"].items():
             assert len(lib["epoch_s"]) == 2 and all(_pos(t) for t in lib["epoch_s"]), name
             assert lib["min_s"] <= lib["median_s"] <= lib["max_s"]
+            if name == "floor":  # only the products: no model is trained
+                assert math.isnan(lib["test_accuracy"]) and math.isnan(lib["final_train_loss"])
+                continue
             assert 0.0 <= lib["test_accuracy"] <= 1.0
             assert lib["test_accuracy"] > 0.5, (cname, name, lib["test_accuracy"])
             assert math.isfinite(lib["final_train_loss"])
