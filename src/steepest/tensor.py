@@ -831,7 +831,27 @@ class Tensor:
             shape = tuple(shape[0])
         return _ops.reshape(self, shape)
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """``reshape`` that must share memory, as ``torch.Tensor.view``: raises when the
+        layout cannot be viewed so (a transposed or column-major tensor, e.g.
+        ``nn.Linear``'s weight), instead of silently returning a copy."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        a = self.data
+        if type(a) is np.ndarray:
+            try:
+                np.reshape(a, shape, copy=False)
+            except ValueError as exc:
+                if "copy" not in str(exc):  # an invalid shape: reshape's own error
+                    return _ops.reshape(self, shape)
+                raise RuntimeError(
+                    f"view: a tensor of shape {tuple(a.shape)} and strides "
+                    f"{tuple(s // a.itemsize for s in a.strides)} cannot be viewed as shape "
+                    f"{shape} without a copy; use .reshape(...) (copies when needed) or "
+                    f".contiguous().view(...)") from None
+            except TypeError:
+                pass  # a bad shape argument: reshape names it
+        return _ops.reshape(self, shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1, *,
                 start_axis: Any = None, end_axis: Any = None) -> Tensor:
