@@ -163,7 +163,7 @@ class Sqrt(Function):
         return np.sqrt(x)
 
     def backward(self, gy, y, x):
-        return gy / (y * 2.0)
+        return gy / (y + y)  # y + y is exactly y * 2.0, without a Python float to convert
 
 
 class Abs(Function):
@@ -231,17 +231,16 @@ class Clip(Function):
         return type(self.lo) is float or type(self.hi) is float
 
     def forward(self, x):
-        mask = None
-        if self.lo is not None:
-            mask = x >= self.lo
-        if self.hi is not None:
-            m = x <= self.hi
-            mask = m if mask is None else mask & m
-        self.mask = mask
-        return np.clip(x, self.lo, self.hi).astype(x.dtype, copy=False)
+        y = x.clip(self.lo, self.hi)
+        if y.dtype != x.dtype:
+            y = y.astype(x.dtype)
+        # lo <= x <= hi exactly where clipping left x unchanged (nan: False either way),
+        # one comparison instead of two and an &
+        self.mask = y == x
+        return y
 
     def backward(self, gy, y, x):
-        return gy if self.mask is None else gy * self.mask
+        return gy * self.mask
 
     has_buffers = True
 
@@ -368,22 +367,36 @@ class RSubScalar(Function):
         return "sub"
 
 
+def _const(c: float, x: Any) -> Any:
+    """``c`` as a 0-d array of ``x``'s dtype when ``x`` is a float host array, else None.
+
+    NumPy computes ``x * k`` bit for bit as ``x * c`` (NEP 50 converts the Python number to
+    x's dtype first) but converts the number only once: forward and backward reuse it
+    (a quarter of a microsecond per use on small arrays)."""
+    return np.array(c, x.dtype) if type(x) is np.ndarray and x.dtype.kind == "f" else None
+
+
 class MulScalar(Function):
-    __slots__ = ("c",)
+    __slots__ = ("c", "k")
     saved_inputs = ()
     saves_output = False
 
     def __init__(self, c: float) -> None:
         self.c = c
+        self.k = None  # the constant as a 0-d array of the input's dtype (see _const)
 
     @property
     def float_only(self) -> bool:  # type: ignore[override]
         return type(self.c) is float
 
     def forward(self, x):
-        return x * self.c
+        k = self.k = _const(self.c, x)
+        return x * self.c if k is None else x * k
 
     def backward(self, gy, y, x):
+        k = self.k
+        if k is not None and type(gy) is np.ndarray and gy.dtype is k.dtype:
+            return gy * k
         return gy * self.c
 
     @property
@@ -394,18 +407,23 @@ class MulScalar(Function):
 class DivScalar(Function):
     """x / c."""
 
-    __slots__ = ("c",)
+    __slots__ = ("c", "k")
     saved_inputs = ()
     saves_output = False
     float_only = True
 
     def __init__(self, c: float) -> None:
         self.c = c
+        self.k = None  # see MulScalar
 
     def forward(self, x):
-        return x / self.c
+        k = self.k = _const(self.c, x)
+        return x / self.c if k is None else x / k
 
     def backward(self, gy, y, x):
+        k = self.k
+        if k is not None and type(gy) is np.ndarray and gy.dtype is k.dtype:
+            return gy / k
         return gy / self.c
 
     @property
