@@ -536,8 +536,7 @@ def run_backward(
         _silence_op_warnings()
     heap: list[tuple[int, int, Function]] = []
     queued: set[int] = set()
-    leaves: list[Tensor] = []
-    leaf_ids: set[int] = set()
+    leaves: dict[int, Tensor] = {}  # the leaves that got a gradient, by id, in order
     captured: dict[int, Any] = {}
     cap_ids = {id(t) for t in capture} if capture is not None else None
     done: list[Function] = []
@@ -546,9 +545,7 @@ def run_backward(
         """After ``t`` received a gradient: queue its creator once, or record the leaf."""
         f = t.creator
         if f is None:
-            if id(t) not in leaf_ids:
-                leaf_ids.add(id(t))
-                leaves.append(t)
+            leaves[id(t)] = t
         elif id(f) not in queued:
             queued.add(id(f))
             heappush(heap, (-f.generation, len(queued), f))
@@ -637,7 +634,9 @@ def run_backward(
                 # With nothing else queued, no other node can still add to the gradients of
                 # c's outputs (it would have to come after c in the graph: a cycle), so c
                 # runs next without a heap push and pop.
-                if c is not None and not heap and id(c) not in queued:
+                if c is None:
+                    leaves[id(x)] = x
+                elif not heap and id(c) not in queued:
                     nxt = c
                 else:
                     schedule(x)
@@ -689,14 +688,14 @@ def run_backward(
                     f.release()
 
     if cap_ids is not None:
-        for t in leaves:
+        for t in leaves.values():
             if id(t) in cap_ids:
                 captured[id(t)] = t._g
             t._g = None
         return [captured.get(id(t)) for t in capture]
 
     adopted: set[int] = set()
-    for t in leaves:
+    for t in leaves.values():
         g = t._g
         own = t._gown
         t._g = None
