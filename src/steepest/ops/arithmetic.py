@@ -51,8 +51,9 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy, y, a, b):
-        return (gy * b if self.needs_grad(0) else None,
-                gy * a if self.needs_grad(1) else None)
+        ins = self.inputs  # needs_grad(i), inlined on this hot path
+        return (gy * b if ins[0]._requires_grad else None,
+                gy * a if ins[1]._requires_grad else None)
 
 
 class Div(Function):
@@ -66,7 +67,7 @@ class Div(Function):
 
     def backward(self, gy, y, a, b):
         ga = gy / b
-        gb = -ga * a / b if self.needs_grad(1) else None
+        gb = -ga * a / b if self.inputs[1]._requires_grad else None
         return ga, gb
 
 
@@ -320,6 +321,8 @@ class AddScalar(Function):
         return type(self.c) is float
 
     def forward(self, x):
+        if type(x) is np.ndarray and x.dtype.kind == "f":
+            return x + np.array(self.c, x.dtype)  # see MulScalar
         return x + self.c
 
     def backward(self, gy, y, x):
@@ -367,15 +370,6 @@ class RSubScalar(Function):
         return "sub"
 
 
-def _const(c: float, x: Any) -> Any:
-    """``c`` as a 0-d array of ``x``'s dtype when ``x`` is a float host array, else None.
-
-    NumPy computes ``x * k`` bit for bit as ``x * c`` (NEP 50 converts the Python number to
-    x's dtype first) but converts the number only once: forward and backward reuse it
-    (a quarter of a microsecond per use on small arrays)."""
-    return np.array(c, x.dtype) if type(x) is np.ndarray and x.dtype.kind == "f" else None
-
-
 class MulScalar(Function):
     __slots__ = ("c", "k")
     saved_inputs = ()
@@ -383,15 +377,21 @@ class MulScalar(Function):
 
     def __init__(self, c: float) -> None:
         self.c = c
-        self.k = None  # the constant as a 0-d array of the input's dtype (see _const)
+        # On a float host array the constant becomes a 0-d array of its dtype: NumPy computes
+        # x * k bit for bit as x * c (NEP 50 converts the Python number to x's dtype first)
+        # but converts it once, not per call (a quarter of a microsecond on small arrays),
+        # and the backward reuses it.
+        self.k = None
 
     @property
     def float_only(self) -> bool:  # type: ignore[override]
         return type(self.c) is float
 
     def forward(self, x):
-        k = self.k = _const(self.c, x)
-        return x * self.c if k is None else x * k
+        if type(x) is np.ndarray and x.dtype.kind == "f":
+            k = self.k = np.array(self.c, x.dtype)
+            return x * k
+        return x * self.c
 
     def backward(self, gy, y, x):
         k = self.k
@@ -417,8 +417,10 @@ class DivScalar(Function):
         self.k = None  # see MulScalar
 
     def forward(self, x):
-        k = self.k = _const(self.c, x)
-        return x / self.c if k is None else x / k
+        if type(x) is np.ndarray and x.dtype.kind == "f":
+            k = self.k = np.array(self.c, x.dtype)
+            return x / k
+        return x / self.c
 
     def backward(self, gy, y, x):
         k = self.k
