@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import heapq
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -31,8 +31,12 @@ from .tensor import _REFUSED, Tensor
 
 _GRAD_ENABLED = contextvars.ContextVar("steepest_grad_enabled", default=True)
 _ANOMALY = contextvars.ContextVar("steepest_detect_anomaly", default=False)
+_grad_enabled = _GRAD_ENABLED.get
+_anomaly = _ANOMALY.get
 
 _make = Tensor._make
+_new = object.__new__
+_ref = weakref.ref
 
 # The in-place clock: a process-wide counter that every in-place change of a tensor
 # advances (it is a timestamp, not configuration). A node remembers the clock when it is
@@ -209,55 +213,106 @@ class Function:
         filters = warnings.filters
         if not filters or filters[0] is not _OUR_FILTER:
             _silence_op_warnings()
+        # Fast paths: one float Tensor, or two float Tensors of the same dtype and array type
+        # (the common cases), with one output. Everything else (integer and bool tensors,
+        # raw arrays and numbers among the inputs, several outputs) takes the checked path.
         n = len(inputs)
-        # Fast paths: one float Tensor, or two float Tensors of the same dtype (the common
-        # cases). Integer and bool tensors take the checked path (promotion, refusals).
-        if n == 1 and isinstance(inputs[0], Tensor) and inputs[0].data.dtype.kind == "f":
-            xs = inputs
-            req = inputs[0]._requires_grad
-        elif (n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
-              and inputs[0].data.dtype is inputs[1].data.dtype
-              and type(inputs[0].data) is type(inputs[1].data)
-              and inputs[0].data.dtype.kind == "f"):
-            xs = inputs
-            req = inputs[0]._requires_grad or inputs[1]._requires_grad
-        elif (n == 3 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor)
-              and isinstance(inputs[2], Tensor)
-              and inputs[0].data.dtype is inputs[1].data.dtype is inputs[2].data.dtype
-              and type(inputs[0].data) is type(inputs[1].data) is type(inputs[2].data)):
-            xs = inputs  # Linear with a bias
-            req = (inputs[0]._requires_grad or inputs[1]._requires_grad
-                   or inputs[2]._requires_grad)
+        if n == 1:
+            x = inputs[0]
+            if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
+                return self._call_checked(inputs)
+            req = x._requires_grad
+            try:
+                ys = self.forward(x.data)
+            except ValueError as exc:
+                raise _shape_error(self, inputs, exc) from None
+        elif n == 2:
+            a, b = inputs
+            if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+                return self._call_checked(inputs)
+            da = a.data
+            db = b.data
+            if da.dtype is not db.dtype or da.dtype.kind != "f" or type(da) is not type(db):
+                return self._call_checked(inputs)
+            req = a._requires_grad or b._requires_grad
+            try:
+                ys = self.forward(da, db)
+            except ValueError as exc:
+                raise _shape_error(self, inputs, exc) from None
+        elif n == 3:  # Linear with a bias: three Tensors of one dtype and array type
+            a, b, c = inputs
+            if not isinstance(a, Tensor) or not isinstance(b, Tensor) or not isinstance(c, Tensor):
+                return self._call_checked(inputs)
+            da = a.data
+            db = b.data
+            dc = c.data
+            if (da.dtype is not db.dtype or db.dtype is not dc.dtype
+                    or type(da) is not type(db) or type(db) is not type(dc)):
+                return self._call_checked(inputs)
+            req = a._requires_grad or b._requires_grad or c._requires_grad
+            try:
+                ys = self.forward(da, db, dc)
+            except ValueError as exc:
+                raise _shape_error(self, inputs, exc) from None
         else:
-            any_tensor = False
-            for x in inputs:
-                if isinstance(x, Tensor):
-                    any_tensor = True
-                    break
-            if not any_tensor:
-                return self.forward(*inputs)
-            xs = _prepare(self, inputs)
-            req = False
-            for x in xs:
-                if x._requires_grad:
-                    req = True
-                    break
+            return self._call_checked(inputs)
+        if type(ys) is not np.ndarray:
+            return self._finish(inputs, ys, req)  # several outputs, or a NumPy scalar
+        # Tensor._make inlined (the one hot constructor: one call less per op)
+        out = _new(Tensor)
+        out.data = ys
+        out.grad = None
+        out.name = None
+        out._g = None
+        out._gown = False
+        out._retain = False
+        out._vref = None
+        if req and _grad_enabled():
+            gen = inputs[0].generation
+            if n != 1:
+                for x in inputs:
+                    if x.generation > gen:
+                        gen = x.generation
+            self.inputs = inputs
+            self._epoch = _CLOCK[0]
+            self.generation = gen
+            out._requires_grad = True
+            out.creator = self
+            out.generation = gen + 1
+            self.outputs = (_ref(out),)
+        else:
+            out._requires_grad = False
+            out.creator = None
+            out.generation = 0
+        if _anomaly():
+            _check_finite(self, (ys,), inputs, "forward")
+        return out
+
+    def _call_checked(self, inputs: tuple[Any, ...]) -> Any:
+        """The general call: promotion and dtype checks first (``_prepare``)."""
+        for x in inputs:
+            if isinstance(x, Tensor):
+                break
+        else:
+            return self.forward(*inputs)  # raw arrays only: just compute
+        xs = _prepare(self, inputs)
+        req = False
+        for x in xs:
+            if x._requires_grad:
+                req = True
+                break
         try:
-            if n == 1:
-                ys = self.forward(xs[0].data)
-            elif n == 2:
-                ys = self.forward(xs[0].data, xs[1].data)
-            elif n == 3:
-                ys = self.forward(xs[0].data, xs[1].data, xs[2].data)
-            else:
-                ys = self.forward(*[x.data for x in xs])
-            if self.n_outputs == 1 and type(ys) is not np.ndarray:
-                ys = as_array(ys)  # 0-d results come back as NumPy scalars
+            ys = self.forward(*[x.data for x in xs])
         except ValueError as exc:
-            shapes = ", ".join(str(x.data.shape) for x in xs)
-            raise ValueError(f"{self.name}: invalid input shapes {shapes}: {exc}") from None
-        anomaly = _ANOMALY.get()
-        if req and _GRAD_ENABLED.get():
+            raise _shape_error(self, xs, exc) from None
+        return self._finish(xs, ys, req)
+
+    def _finish(self, xs: Sequence[Tensor], ys: Any, req: bool) -> Any:
+        """Wrap the forward's result(s) into Tensors and record the node if needed."""
+        if self.n_outputs == 1 and type(ys) is not np.ndarray:
+            ys = as_array(ys)  # 0-d results come back as NumPy scalars
+        anomaly = _anomaly()
+        if req and _grad_enabled():
             self.inputs = xs
             self._epoch = _CLOCK[0]
             gen = 0
@@ -267,12 +322,12 @@ class Function:
             self.generation = gen
             if self.n_outputs == 1:
                 out = _make(ys, True, self, gen + 1)
-                self.outputs = (weakref.ref(out),)
+                self.outputs = (_ref(out),)
                 if anomaly:
                     _check_finite(self, (ys,), xs, "forward")
                 return out
             outs = tuple(_make(y, True, self, gen + 1) for y in ys)
-            self.outputs = tuple(weakref.ref(o) for o in outs)
+            self.outputs = tuple(_ref(o) for o in outs)
         else:
             if self.n_outputs == 1:
                 if anomaly:
@@ -282,6 +337,11 @@ class Function:
         if anomaly:
             _check_finite(self, ys, xs, "forward")
         return outs
+
+
+def _shape_error(fn: Function, xs: Sequence[Any], exc: ValueError) -> ValueError:
+    shapes = ", ".join(str(x.data.shape) for x in xs)
+    return ValueError(f"{fn.name}: invalid input shapes {shapes}: {exc}")
 
 
 def refuse_dtype(arr: np.ndarray, where: str) -> None:
@@ -476,8 +536,7 @@ def run_backward(
         _silence_op_warnings()
     heap: list[tuple[int, int, Function]] = []
     queued: set[int] = set()
-    leaves: list[Tensor] = []
-    leaf_ids: set[int] = set()
+    leaves: dict[int, Tensor] = {}  # the leaves that got a gradient, by id, in order
     captured: dict[int, Any] = {}
     cap_ids = {id(t) for t in capture} if capture is not None else None
     done: list[Function] = []
@@ -486,12 +545,10 @@ def run_backward(
         """After ``t`` received a gradient: queue its creator once, or record the leaf."""
         f = t.creator
         if f is None:
-            if id(t) not in leaf_ids:
-                leaf_ids.add(id(t))
-                leaves.append(t)
+            leaves[id(t)] = t
         elif id(f) not in queued:
             queued.add(id(f))
-            heapq.heappush(heap, (-f.generation, len(queued), f))
+            heappush(heap, (-f.generation, len(queued), f))
 
     for t, g in zip(roots, root_grads):
         if not t._requires_grad:
@@ -504,18 +561,24 @@ def run_backward(
                     create)
         schedule(t)
 
-    anomaly = _ANOMALY.get()
+    anomaly = _anomaly()
     # A plain backward computes on raw arrays and records nothing whatever the mode; under
     # create_graph the backward ops must be recorded even inside no_grad().
     token = _GRAD_ENABLED.set(True) if create else None
+    # lean: a plain backward into .grad (no capture, no recording): raw arrays throughout
+    lean = not create and cap_ids is None
     clock = _CLOCK
-    nxt = None  # chain fast path: the next node, when it alone can run (no heap round trip)
+    # chain fast path: the next node, when it alone can run (no heap round trip)
+    nxt = heap.pop()[2] if len(heap) == 1 else None
     try:
-        while heap or nxt is not None:
+        while True:
             if nxt is not None:
-                f, nxt = nxt, None
+                f = nxt
+                nxt = None
+            elif heap:
+                f = heappop(heap)[2]
             else:
-                f = heapq.heappop(heap)[2]
+                break
             inputs = f.inputs
             if inputs is None:
                 raise RuntimeError(
@@ -529,11 +592,16 @@ def run_backward(
                 o = f.outputs[0]()
                 gy = o._g
                 o._g = None
-                if cap_ids is not None and id(o) in cap_ids:
-                    captured[id(o)] = gy
-                if o._retain:
-                    o.grad = gy if create else _make(gy.copy(), False, None, 0)
-                y = o if create else o.data
+                if lean:
+                    if o._retain:
+                        o.grad = _make(gy.copy(), False, None, 0)
+                    y = o.data
+                else:
+                    if cap_ids is not None and id(o) in cap_ids:
+                        captured[id(o)] = gy
+                    if o._retain:
+                        o.grad = gy if create else _make(gy.copy(), False, None, 0)
+                    y = o if create else o.data
             else:
                 gy, y = [], []
                 for ref in f.outputs:
@@ -545,15 +613,41 @@ def run_backward(
                             captured[id(o)] = g
                     gy.append(g)
                     y.append(None if o is None else (o if create else o.data))
+            if len(inputs) == 1:
+                x = inputs[0]
+                gx = f.backward(gy, y, x if create else x.data)
+                done.append(f)
+                if isinstance(gx, tuple):
+                    gx = gx[0]
+                if anomaly and gx is not None:
+                    _check_finite(f, (gx,), inputs, "backward")
+                if gx is None or not x._requires_grad:
+                    continue
+                if gx.shape != x.data.shape:
+                    gx = _sum_to(gx, x.data.shape)
+                if x._g is None and type(gx) is np.ndarray:
+                    x._g = gx  # the first gradient of x: adopted (what _accumulate does)
+                    x._gown = False
+                else:
+                    _accumulate(x, gx, create)
+                c = x.creator
+                # With nothing else queued, no other node can still add to the gradients of
+                # c's outputs (it would have to come after c in the graph: a cycle), so c
+                # runs next without a heap push and pop.
+                if c is None:
+                    leaves[id(x)] = x
+                elif not heap and id(c) not in queued:
+                    nxt = c
+                else:
+                    schedule(x)
+                continue
             if create:
-                xs = inputs
-            elif len(inputs) == 1:
-                xs = (inputs[0].data,)
+                gxs = f.backward(gy, y, *inputs)
             elif len(inputs) == 2:
-                xs = (inputs[0].data, inputs[1].data)
+                gxs = f.backward(gy, y, inputs[0].data, inputs[1].data)
             else:
-                xs = [x.data for x in inputs]
-            gxs = f.backward(gy, y, *xs)
+                gxs = f.backward(gy, y, *[x.data for x in inputs])
+            done.append(f)
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
             if anomaly:
@@ -566,7 +660,7 @@ def run_backward(
                 if gx.shape != x.data.shape:
                     gx = _sum_to(gx, x.data.shape)
                 if x._g is None and type(gx) is np.ndarray:
-                    x._g = gx  # the first gradient of x: adopted (what _accumulate does)
+                    x._g = gx
                     x._gown = False
                 else:
                     _accumulate(x, gx, create)
@@ -579,14 +673,10 @@ def run_backward(
                 schedule(x)
             if first is not None and not many:
                 c = first.creator
-                # With nothing else queued, no other node can still add to the gradients of
-                # c's outputs (it would have to come after c in the graph: a cycle), so c
-                # runs next without a heap push and pop.
                 if c is not None and not heap and id(c) not in queued:
                     nxt = c
                 else:
                     schedule(first)
-            done.append(f)
     finally:
         if token is not None:
             _GRAD_ENABLED.reset(token)
@@ -598,14 +688,14 @@ def run_backward(
                     f.release()
 
     if cap_ids is not None:
-        for t in leaves:
+        for t in leaves.values():
             if id(t) in cap_ids:
                 captured[id(t)] = t._g
             t._g = None
         return [captured.get(id(t)) for t in capture]
 
     adopted: set[int] = set()
-    for t in leaves:
+    for t in leaves.values():
         g = t._g
         own = t._gown
         t._g = None

@@ -22,6 +22,8 @@ from .arithmetic import abs as _abs
 from .arithmetic import astype, exp, log, maximum, minimum, sqrt, where
 from .shape import broadcast_to, reshape
 
+_add_reduce = np.add.reduce
+
 
 def _keep_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
     if axes is None:
@@ -49,11 +51,16 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
+        if self.axis is None and not self.keepdims and type(x) is np.ndarray \
+                and x.dtype.kind == "f":  # straight into a 0-d array (no NumPy scalar)
+            return _add_reduce(x, None, None, np.empty((), x.dtype))
         return as_array(x.sum(axis=self.axis, keepdims=self.keepdims))
 
     def backward(self, gy, y, x):
         if type(gy) is np.ndarray and gy.ndim == 0:
-            return np.full(x.shape, gy, dtype=x.dtype)  # full reduction: one fill
+            g = np.empty(x.shape, x.dtype)  # full reduction: one fill (np.full, minus its
+            g.fill(gy)                      # Python wrapper)
+            return g
         if not self.keepdims and self.axis is not None:
             gy = reshape(gy, _keep_shape(x.shape, self.axis))
         return broadcast_to(gy, x.shape)
@@ -76,7 +83,9 @@ class Mean(Function):
         n = _count(x.shape, self.axis)
         scale = 1.0 / n if n else math.nan
         if type(gy) is np.ndarray and gy.ndim == 0:
-            return np.full(x.shape, gy * scale, dtype=x.dtype)
+            g = np.empty(x.shape, x.dtype)
+            g.fill(gy * scale)
+            return g
         if not self.keepdims and self.axis is not None:
             gy = reshape(gy, _keep_shape(x.shape, self.axis))
         return broadcast_to(gy * scale, x.shape)
@@ -242,6 +251,9 @@ def _const(arr: Any, x: Any) -> Any:
 def sum(x: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,  # noqa: A001
         axis: Any = None, keepdims: bool | None = None) -> Any:
     """Sum over ``dim`` (all dims by default); bool and integer tensors sum to int64."""
+    if (dim is None and axis is None and keepdims is None and dtype is None
+            and (not isinstance(x, Tensor) or x.data.dtype.kind == "f")):
+        return Sum(None, bool(keepdim))(x)  # the common full reduction: nothing to check
     shape, axes, keep = _args(x, dim, keepdim, axis, keepdims, "sum")
     x = _with_dtype(x, dtype)
     if dtype is None and isinstance(x, Tensor) and x.data.dtype.kind in "biu":
