@@ -225,8 +225,10 @@ def test_fit_limits_blas_threads(monkeypatch):
 
     class Probe(Callback):
         def on_batch_end(self, trainer, step, logs):
+            # NumPy's BLAS (the one steepest multiplies with); SciPy's may be loaded later
+            # (numba's first compile loads it), after the limit was set
             seen.append(max(i["num_threads"] for i in threadpool_info()
-                            if i["user_api"] == "blas"))
+                            if i["user_api"] == "blas" and "numpy" in i["filepath"]))
 
     x = np.random.default_rng(0).standard_normal((64, 4)).astype(np.float32)
     y = np.arange(64) % 2
@@ -243,11 +245,29 @@ def test_auto_threads_follow_the_load(monkeypatch):
     from steepest import threads
 
     monkeypatch.setattr(threads, "_cores", lambda: 2)
+    monkeypatch.setattr(threads, "_own_load", lambda: 0.0)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
     assert threads.auto_threads() is None  # quiet: the library's setting
     monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 1.0, 1.0))
     assert threads.auto_threads() == 1
     monkeypatch.setattr(os, "getloadavg", lambda: (7.0, 7.0, 7.0))
+    assert threads.auto_threads() == 1
+
+
+def test_auto_threads_do_not_count_this_process_as_another_job(monkeypatch):
+    """A process that kept both cores busy itself (epoch after epoch) still gets both."""
+    import time
+
+    from steepest import threads
+
+    monkeypatch.setattr(threads, "_cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.9, 1.9, 1.9))
+    now = time.monotonic(), time.process_time()
+    # imported 10 minutes ago, 1.9 cores busy on average since then
+    monkeypatch.setattr(threads, "_START", (now[0] - 600.0, now[1] - 1140.0))
+    assert threads.auto_threads() is None
+    # idle since the import: the load is somebody else's
+    monkeypatch.setattr(threads, "_START", (now[0] - 600.0, now[1]))
     assert threads.auto_threads() == 1
 
 

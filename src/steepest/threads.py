@@ -6,14 +6,18 @@ machine where other processes already use the cores, that makes small-matrix tra
 times slower (measured: 150 steps of the default 784-256-256-10 MLP took 0.9 s with one
 thread and 10 s with two while other jobs loaded the two cores; see docs/runs.md). So the
 default, ``"auto"``, counts the cores the other processes leave free (cores minus the
-1-minute load average) and limits BLAS to that many threads, at least one; on a quiet
-machine it changes nothing.
+1-minute load average, less this process's own share of it) and limits BLAS to that many
+threads, at least one; on a quiet machine it changes nothing. Without the own share, a
+process that trains epoch after epoch (one ``fit`` per epoch, a search, a benchmark) would
+count its own BLAS threads as another job's and fall back to one thread on a quiet machine.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,11 +31,26 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+#: When steepest was imported: (monotonic seconds, this process's CPU seconds).
+_START = (time.monotonic(), time.process_time())
+
+
+def _own_load() -> float:
+    """This process's share of the 1-minute load average: its mean CPU use (all threads)
+    since steepest was imported, weighted as the kernel's average weights the time since
+    then (1 - e^(-t/60))."""
+    wall = time.monotonic() - _START[0]
+    if wall <= 0:
+        return 0.0
+    use = (time.process_time() - _START[1]) / wall
+    return use * (1.0 - math.exp(-wall / 60.0))
+
+
 def auto_threads() -> int | None:
     """The thread count ``"auto"`` picks: None (keep the library's) on a quiet machine,
     else the number of cores the load leaves free (at least 1)."""
     try:
-        load = os.getloadavg()[0]
+        load = os.getloadavg()[0] - _own_load()
     except (AttributeError, OSError):  # pragma: no cover - not POSIX
         return None
     cores = _cores()
