@@ -262,13 +262,14 @@ def test_auto_threads_do_not_count_this_process_as_another_job(monkeypatch):
 
     monkeypatch.setattr(threads, "_cores", lambda: 2)
     monkeypatch.setattr(os, "getloadavg", lambda: (1.9, 1.9, 1.9))
-    now = time.monotonic(), time.process_time()
-    # imported 10 minutes ago, 1.9 cores busy on average since then
-    monkeypatch.setattr(threads, "_START", (now[0] - 600.0, now[1] - 1140.0))
-    assert threads.auto_threads() is None
-    # idle since the import: the load is somebody else's
-    monkeypatch.setattr(threads, "_START", (now[0] - 600.0, now[1]))
-    assert threads.auto_threads() == 1
+    own = threads._OwnLoad()
+    monkeypatch.setattr(threads, "_own_load", own)
+    # 10 minutes since the last look, 1.9 cores busy on average meanwhile
+    own.wall, own.cpu = time.monotonic() - 600.0, time.process_time() - 1140.0
+    assert threads.auto_threads() is None and abs(own.mean - 1.9) < 0.01
+    # then 10 idle minutes: the load is somebody else's
+    own.wall, own.cpu = time.monotonic() - 600.0, time.process_time()
+    assert threads.auto_threads() == 1 and own.mean < 0.01
 
 
 def test_train_threads_flag(tmp_path, capsys):

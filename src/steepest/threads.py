@@ -31,19 +31,26 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-#: When steepest was imported: (monotonic seconds, this process's CPU seconds).
-_START = (time.monotonic(), time.process_time())
+class _OwnLoad:
+    """This process's share of the 1-minute load average, estimated as the kernel computes
+    the average (an exponential mean with a 60 s time constant) from its CPU use, all threads
+    counted, between one call and the next (the first interval starts at import)."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu, self.mean = time.monotonic(), time.process_time(), 0.0
+
+    def __call__(self) -> float:
+        wall, cpu = time.monotonic(), time.process_time()
+        dt = wall - self.wall
+        if dt > 0:
+            keep = math.exp(-dt / 60.0)
+            self.mean = self.mean * keep + (cpu - self.cpu) / dt * (1.0 - keep)
+            self.wall, self.cpu = wall, cpu
+        return self.mean
 
 
-def _own_load() -> float:
-    """This process's share of the 1-minute load average: its mean CPU use (all threads)
-    since steepest was imported, weighted as the kernel's average weights the time since
-    then (1 - e^(-t/60))."""
-    wall = time.monotonic() - _START[0]
-    if wall <= 0:
-        return 0.0
-    use = (time.process_time() - _START[1]) / wall
-    return use * (1.0 - math.exp(-wall / 60.0))
+#: The estimate's state: a measurement, not a setting (it changes no result).
+_own_load = _OwnLoad()
 
 
 def auto_threads() -> int | None:
