@@ -341,3 +341,19 @@ def test_rebuilt_buffers_and_new_param_groups_are_followed():
         got = run(True)
     assert got[3].eager_steps == 3
     _same(ref, got)
+
+
+def test_overflow_in_the_captured_step_warns_nothing():
+    """As eager ops: an overflow shows as inf/nan (then the non-finite check), never as a
+    NumPy RuntimeWarning, even when warnings are errors."""
+    from steepest.optim.optimizer import NonFiniteGradientError
+
+    st.manual_seed(0)
+    model = mlp((4, 8, 2))
+    step = compile_step(model, "cross_entropy", optim.SGD(model.parameters(), lr=1e30))
+    x, y = np.full((4, 4), 1e30, np.float32), np.array([0, 1, 0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(NonFiniteGradientError):
+            for _ in range(3):
+                step(x, y)

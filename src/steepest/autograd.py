@@ -56,7 +56,7 @@ _OUR_FILTER: Any = None
 def _silence_op_warnings() -> None:
     global _OUR_FILTER
     warnings.filterwarnings("ignore", category=RuntimeWarning,
-                            module=r"steepest\.(ops|functional|autograd|tensor)(\.|$)")
+                            module=r"steepest\.(ops|functional|autograd|tensor|kernels|compile|optim)(\.|$)")
     _OUR_FILTER = warnings.filters[0]
 
 

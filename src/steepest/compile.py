@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from . import kernels
+from .autograd import keep_ops_silent
 from .optim import _flat
 from .tensor import Tensor
 
@@ -487,6 +488,7 @@ class CompiledStep:
     # -- the two halves (fit checks the loss in between, as its eager loop does) ----------
     def forward(self, x: Any, y: Any) -> Tensor:
         """Run the forward pass and the loss; :meth:`update` then finishes the step."""
+        keep_ops_silent()  # as eager ops: overflow shows as inf/nan in the loss, not warnings
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
         ya = y.data if isinstance(y, Tensor) else np.asarray(y)
         plan = self._plan(xa, ya)
