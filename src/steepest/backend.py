@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "array_module", "as_array", "check_same_device", "device", "device_of", "get_cuda_module",
-    "is_device_array", "to_device",
+    "array_module", "as_array", "check_same_device", "column_major", "device", "device_of",
+    "get_cuda_module", "is_device_array", "to_device",
 ]
 
 _cuda: dict[str, Any] = {"module": None, "error": None}
@@ -123,6 +123,14 @@ def is_device_array(a: Any) -> bool:
     """Whether ``a`` is an array of the CUDA module (CuPy, or the registered stand-in)."""
     mod = _cuda["module"]
     return mod is not None and isinstance(a, mod.ndarray)
+
+
+def column_major(a: Any) -> bool:
+    """A matrix in Fortran order that is not also C-ordered (``nn.Linear`` keeps its weight
+    so: ``x @ W.T`` then reads contiguous memory). Gradients and flat-buffer views of such
+    a matrix keep that order: a product's last bits may depend on the layout."""
+    f = a.flags
+    return a.ndim == 2 and f.f_contiguous and not f.c_contiguous
 
 
 def array_module(a: Any) -> Any:

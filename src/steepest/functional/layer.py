@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
-from ..backend import array_module, as_array, check_same_device
+from ..backend import array_module, as_array, check_same_device, column_major
 from ..ops.conv import _contig
 from ..random import generator
 from ..tensor import Tensor
@@ -55,7 +55,7 @@ def _linear_grads(fn: Function, g: Any, x: Any, w: Any, b: Any, gb: Any = None) 
             d = _landing(fn.inputs[1], w.shape, g.dtype) if lands else None
             if d is None and not isinstance(g, Tensor):  # in the weight's memory order, as
                 # a landed gradient is: a product's last bits may depend on its layout
-                d = array_module(g).empty(w.shape, g.dtype, order=_order(w))
+                d = array_module(g).empty(w.shape, g.dtype, order="F" if column_major(w) else "C")
             gw = g.T @ x if d is None else np.matmul(g.T, x, out=d)
         if need_b:
             d = _landing(fn.inputs[2], b.shape, g.dtype) if lands else None
@@ -63,12 +63,6 @@ def _linear_grads(fn: Function, g: Any, x: Any, w: Any, b: Any, gb: Any = None) 
     if b is None:
         return gx, gw
     return gx, gw, gb
-
-
-def _order(a: Any) -> str:
-    """'F' for a column-major matrix (nn.Linear's weight), else 'C'."""
-    f = a.flags
-    return "F" if a.ndim == 2 and f.f_contiguous and not f.c_contiguous else "C"
 
 
 def _landing(t: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:

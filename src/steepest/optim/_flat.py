@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import check_same_device
+from ..backend import check_same_device, column_major
 from ..tensor import Tensor
 
 
@@ -52,7 +52,7 @@ class FlatGroup:
         self.views: list[np.ndarray] = []
         self.gviews: list[np.ndarray] = []
         self.offsets: list[int] = []
-        self.fortran = [_fortran(p.data) for p in params]
+        self.fortran = [column_major(p.data) for p in params]  # views keep the order
         off = 0
         for p, k, f in zip(params, sizes, self.fortran):
             self.offsets.append(off)
@@ -117,12 +117,6 @@ class FlatGroup:
                     if st.get(key) is not val and st.get(key) != val:
                         return False
         return True
-
-
-def _fortran(a: np.ndarray) -> bool:
-    """A column-major matrix (``nn.Linear`` keeps its weight so: ``x @ W.T`` then reads
-    contiguous memory): its views of the flat buffers keep that order."""
-    return a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous
 
 
 def _segment(flat: np.ndarray, off: int, shape: tuple[int, ...], fortran: bool) -> np.ndarray:
