@@ -96,7 +96,7 @@ class _Linear(_Op):
         self.m, self.relu, self.need_gx = m, relu, need_gx
         out, inp = m.out_features, m.in_features
         self.h = np.empty((n, out), dt)
-        self.compiled = kernels.AVAILABLE and dt.char in "fd"  # numba: no float16
+        self.compiled = kernels.compiled_for(dt)
         self.gx = np.empty((n, inp), dt) if need_gx else None
         self.params = (m.weight,) if m.bias is None else (m.weight, m.bias)
         self.a = self.gw = self.gb = None
@@ -121,7 +121,8 @@ class _Linear(_Op):
     def backward(self, g):
         if self.relu:
             gb = self.gb
-            if self.compiled and g.flags.c_contiguous and (gb is None or g.shape[1] > 1):
+            if self.compiled and g.flags.c_contiguous and (gb is None
+                                                           or kernels.rowwise(g.shape[1])):
                 kernels._relu_grad(g, self.h, g, g[0] if gb is None else gb, gb is not None)
             else:
                 kernels.relu_grad(g, self.h, g, gb)

@@ -132,14 +132,24 @@ if AVAILABLE:  # pragma: no branch - numba is in the dev environment
     _finite = _njit(cache=True, fastmath={"reassoc", "nsz"})(_finite_loop)
 
 
+def compiled_for(dt: np.dtype) -> bool:
+    """Whether the compiled loops run for arrays of this dtype: numba is there and the dtype
+    is float32 or float64 (numba has no float16 arithmetic)."""
+    return AVAILABLE and dt.char in "fd"
+
+
+def rowwise(width: int) -> bool:
+    """Whether NumPy reduces the leading axis of a C-ordered (rows, width) array row by row,
+    as the compiled loops do: yes, unless ``width`` is 1 (a single column is summed
+    pairwise); shapes where it is not take the NumPy path."""
+    return width > 1
+
+
 def _fits(*arrays: np.ndarray) -> bool:
-    """Host, C-contiguous, 2-D float32/float64 arrays: what the compiled loops take (numba
-    has no float16 arithmetic)."""
-    if not AVAILABLE:
-        return False
+    """Host, C-contiguous, 2-D arrays of a compiled dtype: what the compiled loops take."""
     for a in arrays:
         if (type(a) is not np.ndarray or a.ndim != 2 or not a.flags.c_contiguous
-                or a.dtype.char not in "fd"):
+                or not compiled_for(a.dtype)):
             return False
     return True
 
@@ -151,7 +161,6 @@ def all_finite(a: np.ndarray) -> bool | None:
     if AVAILABLE and type(a) is np.ndarray and a.dtype.kind == "f" and a.flags.c_contiguous:
         return bool(_finite(a.reshape(-1)))
     return None
-
 
 
 def bias_relu(h: np.ndarray, b: np.ndarray | None, relu: bool) -> np.ndarray:
@@ -191,7 +200,7 @@ def relu_grad(g: np.ndarray, y: np.ndarray, out: np.ndarray | None = None,
     if (_fits(g, y, out) and g.shape == y.shape == out.shape and g.dtype == y.dtype
             == out.dtype and g.shape[0] * g.shape[1] and (gb is None or (
                 type(gb) is np.ndarray and gb.dtype == g.dtype and gb.shape == (g.shape[1],)
-                and gb.flags.c_contiguous and g.shape[1] > 1))):
+                and gb.flags.c_contiguous and rowwise(g.shape[1])))):
         _relu_grad(g, y, out, out[0] if gb is None else gb, gb is not None)
         return out
     np.multiply(g, y > 0, out=out)
@@ -209,7 +218,7 @@ def softmax_xent(x: np.ndarray, t: np.ndarray, z: np.ndarray, picked: np.ndarray
     apply, and for one sample (NumPy reduces the classes of a single sample pairwise, not
     one by one); raises, naming the label, on a label outside [0, C)."""
     n, c = x.shape
-    if not (n > 1 and _fits(x, z) and t.dtype.kind in "iu" and t.shape == (n,)
+    if not (rowwise(n) and _fits(x, z) and t.dtype.kind in "iu" and t.shape == (n,)
             and z.shape == x.shape and z.dtype == x.dtype and picked.shape == s.shape == (n,)):
         return False
     if not _xent_shift(x, t, z, picked):
@@ -240,7 +249,7 @@ class SoftmaxCrossEntropy:
         self.ar = np.arange(n, dtype=np.intp)
         self.zt = np.empty((c, n), dt)  # the NumPy path's working buffer, as eager's
         self.grad = np.empty((n, c), dt)  # C-contiguous (N, C), as eager's gradient
-        self.compiled = AVAILABLE and n > 1 and dt.char in "fd"  # as softmax_xent decides
+        self.compiled = compiled_for(dt) and rowwise(n)  # as softmax_xent decides
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
         """The summed loss; raises (naming the label) when a label is out of range."""
