@@ -398,3 +398,17 @@ def test_gradients_behind_cross_entropy_kernels_on_equals_off(dt, monkeypatch):
         runs.append([np.array(getattr(a.grad, "data", a.grad)) for a in ts])
     for what, a, c in zip(("grad x", "grad weight", "grad bias"), *runs):
         assert_bits(a, c, what)
+
+
+def test_float16_gradients_are_checked_on_numpy():
+    """numba has no float16: the finiteness check hands such arrays back to NumPy, so an
+    optimiser step on float16 parameters works (it raised NotImplementedError)."""
+    assert kernels.all_finite(np.ones(3, np.float16)) is None
+    p = st.nn.Parameter(np.ones(4, np.float16))
+    opt = st.optim.SGD([p], lr=0.5)
+    p.grad = st.Tensor(np.ones(4, np.float16))
+    opt.step()
+    assert p.data.dtype == np.float16 and np.array_equal(p.data, np.full(4, 0.5, np.float16))
+    p.grad = st.Tensor(np.array([1, np.inf, 1, 1], np.float16))
+    with pytest.raises(st.optim.optimizer.NonFiniteGradientError):
+        opt.step()

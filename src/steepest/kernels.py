@@ -158,7 +158,7 @@ def _fits(*arrays: np.ndarray) -> bool:
 def all_finite(a: np.ndarray) -> bool | None:
     """Whether every element of the contiguous float array ``a`` is finite, in one
     vectorised pass; None when the compiled loop does not apply (the caller checks)."""
-    if AVAILABLE and type(a) is np.ndarray and a.dtype.kind == "f" and a.flags.c_contiguous:
+    if type(a) is np.ndarray and compiled_for(a.dtype) and a.flags.c_contiguous:
         return bool(_finite(a.reshape(-1)))
     return None
 
