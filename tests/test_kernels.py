@@ -412,3 +412,17 @@ def test_float16_gradients_are_checked_on_numpy():
     p.grad = st.Tensor(np.array([1, np.inf, 1, 1], np.float16))
     with pytest.raises(st.optim.optimizer.NonFiniteGradientError):
         opt.step()
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.Adam(ps, lr=0.5),
+                                  lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9)])
+def test_large_float16_parameters_take_numpys_update(make):
+    """Above the fused optimisers' size threshold float16 stays on NumPy (numba has no
+    float16; it raised NotImplementedError)."""
+    n = 1 << 17
+    p = st.nn.Parameter(np.ones(n, np.float16))
+    opt = make([p])
+    for _ in range(2):
+        p.grad = st.Tensor(np.full(n, 0.25, np.float16))
+        opt.step()
+    assert p.data.dtype == np.float16 and np.isfinite(p.data).all() and (p.data < 1).all()

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels import AVAILABLE, numba
+from ..kernels import AVAILABLE, compiled_for, numba
 
 #: The kernels are compiled with ``parallel=True`` (which lets LLVM vectorise them: ~7x
 #: faster than the plain loop) but run on one numba thread: more threads would compete
@@ -106,7 +106,7 @@ def adam_step(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, *, lr:
 
 def _qualifies(*arrays: np.ndarray) -> bool:
     p = arrays[0]
-    if not (AVAILABLE and p.size >= MIN_SIZE and p.dtype.kind == "f"):
+    if not (p.size >= MIN_SIZE and compiled_for(p.dtype)):  # numba: no float16
         return False  # the common small-tensor case: no per-array checks
     for a in arrays:
         # host arrays only: device arrays take the NumPy-API path
