@@ -271,8 +271,8 @@ class CrossEntropy(Function):
         eps = self.smoothing
         if self.labels:
             n, c = x.shape
-            if not eps and type(x) is np.ndarray:
-                z = np.empty_like(x, order="C")
+            if not eps and type(x) is np.ndarray and kernels.compiled_for(x.dtype):
+                z = np.empty_like(x, order="C")  # only allocated where the loops may run
                 picked, s = np.empty(n, x.dtype), np.empty(n, x.dtype)
                 if kernels.softmax_xent(x, t, z, picked, s):  # compiled, one pass each
                     self.p = z
