@@ -65,6 +65,11 @@ def write_results(out_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def claims_line(claims: dict[str, Any]) -> str:
+    """The summary line of an experiment's checked claims: ``claims: name=True, ...``."""
+    return "claims: " + ", ".join(f"{k}={v}" for k, v in claims.items())
+
+
 class Stopwatch:
     def __init__(self) -> None:
         self.t0 = time.perf_counter()

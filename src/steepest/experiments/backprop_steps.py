@@ -184,5 +184,5 @@ def summary(results: dict[str, Any]) -> list[str]:
         out.append(f"diamond: {a['node']} reached twice: {a['before']} + {a['added']} = "
                    f"{a['after']}")
     out.append("tables: tables.md")
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

@@ -174,5 +174,5 @@ def summary(results: dict[str, Any]) -> list[str]:
         f"  receptive field of a conv2 unit: {results['receptive_field_conv2_measured']} px "
         f"(theory {results['receptive_field_theory']['conv2']})",
         "  1-pixel shift, relative change: " + ", ".join(f"{k} {v:.2f}" for k, v in ch.items()),
-        "claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()),
+        C.claims_line(results["claims"]),
     ]

@@ -148,5 +148,5 @@ def summary(results: dict[str, Any]) -> list[str]:
     for variant, rows in results["runs"].items():
         out.append(f"  {variant:12s} test MSE " + "  ".join(
             f"n={n}: {r['test_mse']:.4f}" for n, r in rows.items()))
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

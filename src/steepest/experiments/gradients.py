@@ -214,5 +214,5 @@ def summary(results: dict[str, Any]) -> list[str]:
                      f"{r['test_accuracy']:.3f}")
         out.append(f"exploding, {label}: {what} (max raw gradient norm "
                    f"{r['max_raw_grad_norm']:.3g})")
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

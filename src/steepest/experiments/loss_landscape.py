@@ -167,5 +167,5 @@ def summary(results: dict[str, Any]) -> list[str]:
                    f"{sl['train'][i1]:.3f}")
     out.append(f"loss falls monotonically from init to trained: "
                f"{results['interpolation']['monotone_from_init']}")
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

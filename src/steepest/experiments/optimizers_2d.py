@@ -426,5 +426,5 @@ def summary(results: dict[str, Any]) -> list[str]:
                 parts.append(f"{n} {v:.1e}" if v is not None else f"{n} diverged")
         what = "escape step" if fr["minimum"] is None else f"f after {fr['steps']} steps"
         out.append(f"{fname} ({what}): " + ", ".join(parts))
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

@@ -171,5 +171,5 @@ def summary(results: dict[str, Any]) -> list[str]:
                  if r["stopped_epoch"] else "")
         out.append(f"  {v:15s} train {r['final_train_accuracy']:.3f}  test "
                    f"{r['final_test_accuracy']:.3f}  gap {r['gap']:.3f}{extra}")
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

@@ -187,5 +187,5 @@ def summary(results: dict[str, Any]) -> list[str]:
     out.append(f"  inference: exact float GEMM {s['int8_float_gemm'] * 1e3:.1f} ms, int32 "
                f"matmul {s['int8_int32_matmul'] * 1e3:.1f} ms, float32 model "
                f"{s['float32_model'] * 1e3:.1f} ms")
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

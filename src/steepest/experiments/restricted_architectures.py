@@ -107,5 +107,5 @@ def summary(results: dict[str, Any]) -> list[str]:
     for n, m, c in zip(results["sizes"], results["test_accuracy"]["mlp"],
                        results["test_accuracy"]["cnn"]):
         out.append(f"  {n:6d} images: MLP {m:.3f}  CNN {c:.3f}  gap {c - m:+.3f}")
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

@@ -183,5 +183,5 @@ def summary(results: dict[str, Any]) -> list[str]:
     for name, e in b["max_error"].items():
         out.append(f"  bumps {name:12s} K={b['k']}: max error " + " ".join(
             f"{v:.3f}" for v in e))
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()))
+    out.append(C.claims_line(results["claims"]))
     return out

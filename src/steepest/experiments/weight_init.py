@@ -162,6 +162,6 @@ def summary(results: dict[str, Any]) -> list[str]:
     m = results["mnist"]
     out.append(f"MNIST ({m['data']}, {m['iterations']} it.), final loss: " + ", ".join(
         f"{k} {v['final_loss_mean_last_10pct']:.3f}" for k, v in m["inits"].items()))
-    out.append("claims: " + ", ".join(f"{k}={v}" for k, v in results["claims"].items()
-                                      if isinstance(v, bool)))
+    out.append(C.claims_line({k: v for k, v in results["claims"].items()
+                              if isinstance(v, bool)}))
     return out
