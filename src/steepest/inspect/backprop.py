@@ -154,17 +154,23 @@ class BackpropTrace:
                     fpos[key] = (float(d), float(y))
         return tpos, fpos
 
-    def _draw(self, k: int, fig: Any) -> None:
-        """Frame ``k``: 0 is the forward pass, k >= 1 the state after backward step k."""
-        tpos, fpos = self._layout()
-        ax = fig.add_axes((0.01, 0.16, 0.98, 0.74))
-        ax.set_axis_off()
+    def _received(self, k: int) -> dict[str, np.ndarray]:
+        """The gradient each value holds after backward step ``k`` (accumulated where
+        several paths met)."""
         got: dict[str, np.ndarray] = {}
         for s in self.steps[:k]:
             for i, n in enumerate(s.inputs):
                 if s.outgoing[i] is not None:
                     got[n] = s.accumulated[i][1] if s.accumulated[i] is not None else \
                         s.outgoing[i]
+        return got
+
+    def _draw(self, k: int, fig: Any) -> None:
+        """Frame ``k``: 0 is the forward pass, k >= 1 the state after backward step k."""
+        tpos, fpos = self._layout()
+        ax = fig.add_axes((0.01, 0.16, 0.98, 0.74))
+        ax.set_axis_off()
+        got = self._received(k)
         if k >= 1 and self.steps:
             got.setdefault(self.steps[0].output, self.steps[0].incoming)
         current = self.steps[k - 1] if 1 <= k <= len(self.steps) else None
@@ -243,12 +249,7 @@ class BackpropTrace:
 
     def to_dot(self, k: int) -> str:
         """Graphviz DOT text of frame ``k`` (same content as the matplotlib frame)."""
-        got: dict[str, np.ndarray] = {}
-        for s in self.steps[:k]:
-            for i, n in enumerate(s.inputs):
-                if s.outgoing[i] is not None:
-                    got[n] = s.accumulated[i][1] if s.accumulated[i] is not None else \
-                        s.outgoing[i]
+        got = self._received(k)
         current = self.steps[k - 1] if 1 <= k <= len(self.steps) else None
         lines = ["digraph backprop {", "  rankdir=LR;", '  node [fontname="Helvetica", '
                  'fontsize=10];']
