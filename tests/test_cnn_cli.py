@@ -8,7 +8,7 @@ import signal
 import numpy as np
 
 import steepest as st
-from steepest.cli import main
+from tests.test_cli import run
 
 LAYERS = """
 model = "cnn"
@@ -32,12 +32,6 @@ kernel_size = 2
 type = "dropout2d"
 p = 0.1
 """
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _config(tmp_path, extra=""):

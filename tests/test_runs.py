@@ -16,15 +16,7 @@ import steepest as st
 from steepest.cli import main
 from steepest.models import mlp
 from steepest.runlock import RunLockedError, run_lock
-
-FAST = ["--dataset", "spirals", "--hidden", "16,16", "--epochs", "3", "--batch-size", "64",
-        "--quiet"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.test_cli import FAST, run
 
 
 def snapshot(folder):
